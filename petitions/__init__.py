@@ -1,0 +1,1 @@
+"""petitions layer of the petitions service."""

@@ -1,0 +1,1 @@
+"""projections layer of the petitions service."""

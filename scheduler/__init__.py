@@ -1,0 +1,1 @@
+"""scheduler layer of the petitions service."""
