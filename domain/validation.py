@@ -31,7 +31,8 @@ _LANDLINE = re.compile(
     r"(?P<area>0[12][0-9]|0[3-9][0-9]{2})-?(?P<local>[2-9][0-9]{6,7})"
     r"(?:(?:-|转)(?P<extension>[0-9]{1,6}))?"
 )
-_MOBILE_PREFIXES = ("+86", "0086")
+# A bare '86' is safe to strip: a mainland mobile number itself never begins with 8.
+_MOBILE_PREFIXES = ("+86", "0086", "86")
 
 NAME_MAX_LENGTH = 50
 ADDRESS_MAX_LENGTH = 200
@@ -88,10 +89,6 @@ def validate_phone(value: str, field: str = "phone") -> str:
         if mobile.startswith(prefix):
             mobile = mobile[len(prefix) :]
             break
-    else:
-        # A bare '86' is a country code only in front of a whole mobile number.
-        if len(mobile) == 13 and mobile.startswith("86"):
-            mobile = mobile[2:]
     if _MOBILE.fullmatch(mobile):
         return mobile
     landline = _LANDLINE.fullmatch(compact)

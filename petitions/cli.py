@@ -1,0 +1,131 @@
+"""The `petitions` command line: sample registration, case look-up, holiday schedules, keys."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+import typer
+from eventsourcing.cryptography import AESCipher
+from rich.console import Console
+from rich.table import Table
+
+from domain.calendar import dump_schedule, load_schedules
+from domain.errors import PetitionError
+from domain.petition import Petition
+from domain.validation import make_id_number
+from petitions.bootstrap import build_service, deadline_policy
+from petitions.settings import Settings
+
+app = typer.Typer(help="Letters-and-visits (信访) case tracker.", no_args_is_help=True)
+holidays_app = typer.Typer(help="Official holiday schedules (节假日安排) loaded by an administrator.")
+app.add_typer(holidays_app, name="holidays")
+console = Console()
+
+
+def deadline_table(petition: Petition) -> Table:
+    """The case's deadlines as a table a clerk can read."""
+    table = Table(title=f"{petition.case_number} — {petition.status}")
+    for column in ("clock", "starts", "due", "status", "rule", "calendar"):
+        table.add_column(column)
+    for d in petition.deadlines:
+        table.add_row(d.clock, d.starts.isoformat(), d.due.isoformat(), d.status, d.rule,
+                      d.calendar)  # fmt: skip
+    return table
+
+
+@app.command()
+def sample() -> None:
+    """Register a sample petition on the configured store, route and accept it, print its deadlines."""
+    settings = Settings()
+    service = build_service(settings)
+    try:
+        now = datetime.now(UTC)
+        received = now - timedelta(days=3)
+        receipt = service.register(
+            actor="reception.demo", channel="visit", received_at=received,
+            receiving_unit="county", location_unit="county/town-1",
+            petitioners=[{"name": "张三", "id_number": make_id_number("11010519491231002"),
+                          "phone": "13812345678", "address": "一号村三组"}],
+            headcount=1, category="land", summary="承包地被占用，要求恢复",
+            content="来访人反映其承包地被邻村占用，要求恢复原状。", at=received,
+        )  # fmt: skip
+        pid = receipt.petition.id
+        service.assign(pid, unit="county/town-1", person="handler.demo", mode="assign",
+                       actor="reception.demo", at=received + timedelta(hours=2))  # fmt: skip
+        outcome = service.accept(pid, actor="handler.demo", at=now - timedelta(days=1))
+        console.print(deadline_table(outcome.petition))
+        console.print(
+            f"Registered [bold]{receipt.petition.case_number}[/] on the {settings.store} store "
+            f"(receipt code {receipt.access_code}); responsible: "
+            f"{outcome.petition.responsible_unit} / {outcome.petition.responsible_person}"
+        )
+    finally:
+        service.close()
+
+
+@app.command()
+def show(case: Annotated[str, typer.Argument(help="case number or id")]) -> None:
+    """Print a case's deadlines and history."""
+    service = build_service()
+    try:
+        petition = service.get(case)
+        console.print(deadline_table(petition))
+        for entry in service.history(petition.id):
+            when = entry.at.isoformat(timespec="minutes") if entry.at else "-"
+            console.print(f"v{entry.version} {entry.type:<20} {when} by {entry.actor}")
+    except PetitionError as error:
+        console.print(f"[red]{error.message}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        service.close()
+
+
+@app.command("new-key")
+def new_key() -> None:
+    """Print a new AES key for PETITIONS_CIPHER_KEY (keep it safe: without it nothing is readable)."""
+    typer.echo(AESCipher.create_key(32))
+
+
+@holidays_app.command("load")
+def holidays_load(path: Annotated[str, typer.Argument(help="JSON file of schedules")]) -> None:
+    """Check a file of official schedules and add it to the office's calendar."""
+    settings = Settings()
+    try:
+        incoming = load_schedules(path)
+        current = load_schedules(settings.holidays_path) if settings.holidays_path.exists() else {}
+    except PetitionError as error:
+        console.print(f"[red]{error.message}[/]")
+        raise typer.Exit(2) from None
+    merged = current | incoming
+    settings.holidays_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = settings.holidays_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([dump_schedule(merged[y]) for y in sorted(merged)],
+                              ensure_ascii=False, indent=2))  # fmt: skip
+    tmp.replace(settings.holidays_path)
+    console.print(f"Loaded {', '.join(str(y) for y in sorted(incoming))} into {settings.holidays_path}")
+
+
+@holidays_app.command("show")
+def holidays_show(year: int) -> None:
+    """Print the days off and make-up working days of a year, and the data they come from."""
+    policy = deadline_policy(Settings())
+    calendar = policy.calendar
+    day, end = date(year, 1, 1), date(year, 12, 31)
+    off, on = [], []
+    while day <= end:
+        weekend = day.weekday() >= 5
+        if calendar.is_working_day(day) and weekend:
+            on.append(day.isoformat())
+        elif not calendar.is_working_day(day) and not weekend:
+            off.append(day.isoformat())
+        day += timedelta(days=1)
+    console.print(f"[bold]{calendar.version(date(year, 1, 1), end)}[/]")
+    console.print("weekday days off: " + ", ".join(off))
+    console.print("weekend working days: " + ", ".join(on))
+
+
+def main() -> None:
+    """Entry point of the `petitions` script."""
+    app()
