@@ -194,7 +194,7 @@ def _package_year(year: int) -> _Year:
     official = bool(workdays) or substituted
     label = f"{year}: holidays {HOLIDAYS_VERSION}"
     if not official:
-        label += ", no official schedule (weekends and fixed-date holidays only)"
+        label += ", no official schedule (package estimate; load the official one)"
     return _make_year(year, days_off, workdays, official, label)
 
 

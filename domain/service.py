@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -20,6 +19,7 @@ from domain.case_numbers import CaseNumber, format_case_number
 from domain.deadlines import DeadlinePolicy
 from domain.errors import CaseNotFound, Conflict, InvalidField
 from domain.events import Declined
+from domain.numbering import SerialAllocator
 from domain.petition import Petition, new_petition
 from domain.reading import HistoryEntry, history_entry
 from domain.transcodings import DateAsISO, DeadlineAsDict
@@ -70,8 +70,7 @@ class PetitionService(Application[UUID]):
         self.policy = policy or DeadlinePolicy()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.prefix = case_number_prefix
-        self._next_serial: dict[int, int] = {}
-        self._serial_lock = threading.Lock()
+        self._serials = SerialAllocator(self._serial_taken)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Add our dates and deadlines to the library's transcodings."""
@@ -130,7 +129,7 @@ class PetitionService(Application[UUID]):
         year = self.policy.office_date(received_at).year
         code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(8))
         for _ in range(_MAX_NUMBER_ATTEMPTS):
-            serial = self._allocate_serial(year)
+            serial = self._serials.allocate(year)
             number = format_case_number(self.prefix, year, serial)
             petition = new_petition(
                 id=uuid4(), case_number=number,
@@ -147,41 +146,14 @@ class PetitionService(Application[UUID]):
             try:
                 recordings = self.save(petition, index)
             except IntegrityError:
-                self._skip_taken_serials(year, serial)
+                self._serials.skip_taken(year, serial)
                 continue
             return Receipt(petition, recordings[-1].notification.id, code)
         raise Conflict("could not allocate a case number; please try again")
 
-    def _allocate_serial(self, year: int) -> int:
-        with self._serial_lock:
-            serial = self._next_serial.get(year) or self._first_free_serial(year, 1)
-            self._next_serial[year] = serial + 1
-            return serial
-
-    def _skip_taken_serials(self, year: int, taken: int) -> None:
-        # Another process took the number: find the first free one after it.
-        with self._serial_lock:
-            self._next_serial[year] = self._first_free_serial(year, taken + 1)
-
     def _serial_taken(self, year: int, serial: int) -> bool:
         number = format_case_number(self.prefix, year, serial)
         return bool(self.recorder.select_events(CaseNumber.create_id(number), limit=1))
-
-    def _first_free_serial(self, year: int, start: int) -> int:
-        """Serials are taken in order, so gallop then bisect: O(log n) look-ups."""
-        if not self._serial_taken(year, start):
-            return start
-        low, step = start, 1
-        while self._serial_taken(year, low + step):
-            low, step = low + step, step * 2
-        high = low + step  # low is taken, high is free
-        while high - low > 1:
-            mid = (low + high) // 2
-            if self._serial_taken(year, mid):
-                low = mid
-            else:
-                high = mid
-        return high
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -189,7 +161,7 @@ class PetitionService(Application[UUID]):
         """The case now, or at a past version; a case number works as well as an id."""
         pid = self.resolve(petition_id)
         try:
-            petition = self.repository.get(pid, version=version)
+            petition: object = self.repository.get(pid, version=version)
         except AggregateNotFoundError:
             raise CaseNotFound("no such case") from None
         if not isinstance(petition, Petition):
@@ -206,7 +178,7 @@ class PetitionService(Application[UUID]):
         except ValueError:
             pass
         try:
-            index = self.repository.get(CaseNumber.create_id(text))
+            index: Any = self.repository.get(CaseNumber.create_id(text))
         except AggregateNotFoundError:
             raise CaseNotFound(f"no case numbered {text}") from None
         return UUID(str(index.petition_id))
@@ -217,7 +189,7 @@ class PetitionService(Application[UUID]):
         recorded_by = intake.aware(recorded_by, "as_of")
         version = None
         for stored in self.events.get(pid):
-            if stored.timestamp > recorded_by:
+            if cast(datetime, stored.timestamp) > recorded_by:  # type: ignore[attr-defined]
                 break
             version = stored.originator_version
         if version is None:

@@ -31,7 +31,7 @@ def deadline_table(petition: Petition) -> Table:
         table.add_column(column)
     for d in petition.deadlines:
         table.add_row(d.clock, d.starts.isoformat(), d.due.isoformat(), d.status, d.rule,
-                      d.calendar)  # fmt: skip
+                      d.calendar)
     return table
 
 
@@ -50,10 +50,10 @@ def sample() -> None:
                           "phone": "13812345678", "address": "一号村三组"}],
             headcount=1, category="land", summary="承包地被占用，要求恢复",
             content="来访人反映其承包地被邻村占用，要求恢复原状。", at=received,
-        )  # fmt: skip
+        )
         pid = receipt.petition.id
         service.assign(pid, unit="county/town-1", person="handler.demo", mode="assign",
-                       actor="reception.demo", at=received + timedelta(hours=2))  # fmt: skip
+                       actor="reception.demo", at=received + timedelta(hours=2))
         outcome = service.accept(pid, actor="handler.demo", at=now - timedelta(days=1))
         console.print(deadline_table(outcome.petition))
         console.print(
@@ -102,7 +102,7 @@ def holidays_load(path: Annotated[str, typer.Argument(help="JSON file of schedul
     settings.holidays_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = settings.holidays_path.with_suffix(".tmp")
     tmp.write_text(json.dumps([dump_schedule(merged[y]) for y in sorted(merged)],
-                              ensure_ascii=False, indent=2))  # fmt: skip
+                              ensure_ascii=False, indent=2))
     tmp.replace(settings.holidays_path)
     console.print(f"Loaded {', '.join(str(y) for y in sorted(incoming))} into {settings.holidays_path}")
 

@@ -196,7 +196,7 @@ def test_version_says_when_no_official_schedule_is_known() -> None:
     """A year without official data is flagged in the version and by has_official_schedule."""
     assert CALENDAR.version(date(2090, 3, 1), date(2090, 3, 1)) == (
         f"2090: holidays {HOLIDAYS_VERSION}, no official schedule "
-        "(weekends and fixed-date holidays only)"
+        "(package estimate; load the official one)"
     )
     assert not CALENDAR.has_official_schedule(2090)
 
