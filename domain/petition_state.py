@@ -130,6 +130,14 @@ class PetitionState(Aggregate):
                 return deadline
         return None
 
+    def age_days(self, today: date) -> int:
+        """The total age of the case in days, from receipt."""
+        return (today - self.office_date(self.received_at)).days
+
+    def silent_days(self, today: date) -> int:
+        """Days since the petitioner last heard from the office."""
+        return (today - self.office_date(self.last_contacted_at)).days
+
     def replace_deadline(self, new: Deadline) -> None:
         """Put `new` in place of the latest deadline of the same clock."""
         for i in range(len(self.deadlines) - 1, -1, -1):

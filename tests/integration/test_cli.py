@@ -26,7 +26,7 @@ def test_sample_registers_a_petition_and_prints_its_deadlines(tmp_path: Path) ->
     assert (tmp_path / "data" / "events.sqlite3").exists()
     second = run(tmp_path, "sample")
     assert "-000002" in second.stdout  # the store persisted between runs
-    shown = run(tmp_path, "show", [w for w in first.stdout.split() if w.startswith("XF-")][0])
+    shown = run(tmp_path, "show", next(w for w in first.stdout.split() if w.startswith("XF-")))
     assert shown.returncode == 0 and "Accepted" in shown.stdout
 
 
