@@ -1,10 +1,12 @@
-"""Unique human-readable case numbers (XF-2026-000123), kept unique by an index aggregate."""
+"""Unique human-readable case numbers (XF-2026-000123).
+
+A petition's id is derived from its case number, so the event store's own uniqueness rule
+(one version 1 per id) keeps numbers unique, even across processes, without a second write.
+"""
 
 from __future__ import annotations
 
 from uuid import NAMESPACE_URL, UUID, uuid5
-
-from eventsourcing.domain import Aggregate, event
 
 NAMESPACE = uuid5(NAMESPACE_URL, "petitions:case-number")
 
@@ -14,15 +16,6 @@ def format_case_number(prefix: str, year: int, serial: int) -> str:
     return f"{prefix}-{year}-{serial:06d}"
 
 
-class CaseNumber(Aggregate):
-    """One case number taken by one petition; its id is derived from the number itself."""
-
-    @event("Taken")
-    def __init__(self, number: str, petition_id: UUID) -> None:
-        self.number = number
-        self.petition_id = petition_id
-
-    @staticmethod
-    def create_id(number: str) -> UUID:
-        """The index id of a case number."""
-        return uuid5(NAMESPACE, number.upper())
+def case_id(number: str) -> UUID:
+    """The id of the petition that holds a case number."""
+    return uuid5(NAMESPACE, number.strip().upper())

@@ -109,12 +109,22 @@ class Deadline:
         return self.clock in PETITIONER_WINDOWS
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly form (dates as ISO strings)."""
-        data = dataclasses.asdict(self)
-        for key, value in data.items():
-            if isinstance(value, date):
-                data[key] = value.isoformat()
-        return data
+        """A JSON-friendly form (dates as ISO strings); written by hand, it runs on every command."""
+        return {
+            "clock": self.clock,
+            "starts": self.starts.isoformat(),
+            "due": self.due.isoformat(),
+            "status": self.status,
+            "rule": self.rule,
+            "calendar": self.calendar,
+            "days": self.days,
+            "counting": self.counting,
+            "extension_days": self.extension_days,
+            "suspended_days": self.suspended_days,
+            "suspended_since": _iso(self.suspended_since),
+            "closed_on": _iso(self.closed_on),
+            "missed_on": _iso(self.missed_on),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Deadline:
@@ -145,6 +155,10 @@ class Deadline:
     def suspended(self, on: date) -> Deadline:
         """The clock stopped (hearing, awaiting material) from `on`."""
         return dataclasses.replace(self, status="suspended", suspended_since=on)
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 class DeadlinePolicy:

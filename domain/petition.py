@@ -72,11 +72,11 @@ class Petition(PetitionState):
                policy: DeadlinePolicy, note: str | None = None, now: datetime | None = None,
                ) -> None:
         """Extend the handling time limit once, by at most 30 days, with a leader's approval."""
+        self.check_status("extend the time limit", "accepted")
         if self.extension is not None:
             raise AlreadyExtended(
                 "this case has already been extended once; the law allows one extension"
             )
-        self.check_status("extend the time limit", "accepted")
         at = self.check_time(at, now)
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_EXTENSION_DAYS:
             raise InvalidField("days", f"must be a whole number from 1 to {MAX_EXTENSION_DAYS}")

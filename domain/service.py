@@ -9,13 +9,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain import intake
-from domain.case_numbers import CaseNumber, format_case_number
+from domain.case_numbers import case_id, format_case_number
 from domain.deadlines import DeadlinePolicy
 from domain.errors import CaseNotFound, Conflict, InvalidField
 from domain.events import Declined
@@ -127,12 +127,13 @@ class PetitionService(Application[UUID]):
         fields["related_case_id"] = str(related.id) if related else None
         fields["related_case_number"] = related.case_number if related else None
         year = self.policy.office_date(received_at).year
-        code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(8))
+        # 32 symbols: five random bits each, so masking a random byte keeps the code unbiased.
+        code = "".join(ACCESS_CODE_ALPHABET[b & 31] for b in secrets.token_bytes(8))
         for _ in range(_MAX_NUMBER_ATTEMPTS):
             serial = self._serials.allocate(year)
             number = format_case_number(self.prefix, year, serial)
             petition = new_petition(
-                id=uuid4(), case_number=number,
+                id=case_id(number), case_number=number,
                 access_code_digest=access_code_digest(number, code), **fields,
             )
             if related is not None and related.status == "final":
@@ -142,9 +143,8 @@ class PetitionService(Application[UUID]):
                     reason=f"the same matter was settled finally in {related.case_number} "
                     "(复核终结); it is not accepted again",
                 )
-            index = CaseNumber(number=number, petition_id=petition.id)
             try:
-                recordings = self.save(petition, index)
+                recordings = self.save(petition)
             except IntegrityError:
                 self._serials.skip_taken(year, serial)
                 continue
@@ -153,7 +153,7 @@ class PetitionService(Application[UUID]):
 
     def _serial_taken(self, year: int, serial: int) -> bool:
         number = format_case_number(self.prefix, year, serial)
-        return bool(self.recorder.select_events(CaseNumber.create_id(number), limit=1))
+        return bool(self.recorder.select_events(case_id(number), limit=1))
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -177,11 +177,7 @@ class PetitionService(Application[UUID]):
             return UUID(text)
         except ValueError:
             pass
-        try:
-            index: Any = self.repository.get(CaseNumber.create_id(text))
-        except AggregateNotFoundError:
-            raise CaseNotFound(f"no case numbered {text}") from None
-        return UUID(str(index.petition_id))
+        return case_id(text)
 
     def get_as_of(self, petition_id: UUID | str, recorded_by: datetime) -> Petition:
         """The case as the system had recorded it by `recorded_by` (record time, not business time)."""
