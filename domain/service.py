@@ -22,6 +22,7 @@ from domain.events import Declined
 from domain.numbering import SerialAllocator
 from domain.petition import Petition, new_petition
 from domain.reading import HistoryEntry, history_entry
+from domain.requests import RequestKey, check_request, save_with_request
 from domain.transcodings import DateAsISO, DeadlineAsDict
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud by phone
@@ -97,8 +98,10 @@ class PetitionService(Application[UUID]):
         key_person: bool = False,
         at: datetime | None = None,
         same_matter_as: UUID | str | None = None,
+        request: RequestKey | None = None,
     ) -> Receipt:
         """Register a petition (登记); the registrar is responsible for routing it (首问负责)."""
+        check_request(self, request)
         now = self.clock()
         at = intake.aware(at or now, "at")
         received_at = intake.aware(received_at, "received_at")
@@ -144,7 +147,7 @@ class PetitionService(Application[UUID]):
                     "(复核终结); it is not accepted again",
                 )
             try:
-                recordings = self.save(petition)
+                recordings = save_with_request(self, request, petition)
             except IntegrityError:
                 self._serials.skip_taken(year, serial)
                 continue
@@ -209,7 +212,8 @@ class PetitionService(Application[UUID]):
     # ---- commands on a registered case ---------------------------------------------------
 
     def _change(self, petition_id: UUID | str, action: str, expected_version: int | None,
-                needs_policy: bool, **kwargs: Any) -> Outcome:
+                needs_policy: bool, request: RequestKey | None = None, **kwargs: Any) -> Outcome:
+        check_request(self, request)
         petition = self.get(petition_id)
         if expected_version is not None and petition.version != expected_version:
             raise Conflict(
@@ -222,7 +226,7 @@ class PetitionService(Application[UUID]):
             kwargs["policy"] = self.policy
         getattr(petition, action)(now=now, **kwargs)
         try:
-            recordings = self.save(petition)
+            recordings = save_with_request(self, request, petition)
         except IntegrityError:
             raise Conflict(
                 "this case was changed by someone else at the same moment; reload it and try again"

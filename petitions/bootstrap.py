@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.application import Application
 
 from domain.calendar import WorkCalendar, load_schedules
 from domain.deadlines import DEFAULT_RULES, ClockRule, DeadlinePolicy
+from domain.directory import DirectoryService
 from domain.service import PetitionService
 from petitions.settings import Settings
 
 _MODULES = {"sqlite": "eventsourcing.sqlite", "postgres": "eventsourcing.postgres"}
 
 
-def event_store_env(settings: Settings) -> dict[str, str]:
+def event_store_env(settings: Settings, app_name: str = PetitionService.name) -> dict[str, str]:
     """The eventsourcing library's environment, set explicitly so it never falls back to memory."""
     env: dict[str, str] = {"PERSISTENCE_MODULE": _MODULES[settings.store]}
     if settings.store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        env["SQLITE_DBNAME"] = str(settings.data_dir / "events.sqlite3")
+        # The SQLite recorder's table name is fixed, so each application gets its own file.
+        filename = "events.sqlite3" if app_name == PetitionService.name else f"{app_name.lower()}.sqlite3"
+        env["SQLITE_DBNAME"] = str(settings.data_dir / filename)
         env["SQLITE_LOCK_TIMEOUT"] = "10"
     else:
         env.update(
@@ -37,7 +46,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
     # Prefixed keys win over anything of the same name left in the process environment.
-    prefix = PetitionService.name.upper() + "_"
+    prefix = app_name.upper() + "_"
     return {prefix + key: value for key, value in env.items()} | env
 
 
@@ -67,7 +76,53 @@ def build_service(
         clock=clock,
         case_number_prefix=settings.case_number_prefix,
     )
-    expected = _MODULES[settings.store]
-    if not type(service.recorder).__module__.startswith(expected):
-        raise RuntimeError(f"event store is {type(service.recorder).__module__}, not {expected}")
+    _check_store(service, settings)
     return service
+
+
+def _check_store(app: Application[UUID], settings: Settings) -> None:
+    expected = _MODULES[settings.store]
+    if not type(app.recorder).__module__.startswith(expected):
+        raise RuntimeError(f"event store is {type(app.recorder).__module__}, not {expected}")
+
+
+def build_directory(settings: Settings) -> DirectoryService:
+    """Units and users, on the same kind of store as the petitions."""
+    directory = DirectoryService(event_store_env(settings, DirectoryService.name))
+    _check_store(directory, settings)
+    return directory
+
+
+def token_secret(settings: Settings) -> str:
+    """The configured secret; in development, one made once and kept in the data directory."""
+    if settings.token_secret is not None:
+        return settings.token_secret.get_secret_value()
+    path = settings.data_dir / "token_secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@dataclass
+class Container:
+    """Everything an entry point needs, built from one Settings."""
+
+    settings: Settings
+    petitions: PetitionService
+    directory: DirectoryService
+    token_secret: str
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.petitions.close()
+        self.directory.close()
+
+
+def build(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Container:
+    """The whole application for the server, the CLI and the tests."""
+    settings = settings or Settings()
+    return Container(settings, build_service(settings, clock), build_directory(settings),
+                     token_secret(settings))

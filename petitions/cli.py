@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from domain.calendar import dump_schedule, load_schedules
 from domain.errors import PetitionError
 from domain.petition import Petition
 from domain.validation import make_id_number
-from petitions.bootstrap import build_service, deadline_policy
+from petitions.bootstrap import build, build_service, deadline_policy
 from petitions.settings import Settings
 
 app = typer.Typer(help="Letters-and-visits (信访) case tracker.", no_args_is_help=True)
@@ -124,6 +125,61 @@ def holidays_show(year: int) -> None:
     console.print(f"[bold]{calendar.version(date(year, 1, 1), end)}[/]")
     console.print("weekday days off: " + ", ".join(off))
     console.print("weekend working days: " + ", ".join(on))
+
+
+@app.command()
+def init(
+    unit_code: Annotated[str, typer.Option(help="code of the county unit")] = "county",
+    unit_name: Annotated[str, typer.Option(help="name of the county unit")] = "县信访局",
+    admin: Annotated[str, typer.Option(help="the administrator's user name")] = "admin",
+) -> None:
+    """Create the store, the county unit and the admin user; the password is read from stdin."""
+    from api.security import MIN_PASSWORD, hash_password
+
+    password = sys.stdin.readline().rstrip("\n")
+    if len(password) < MIN_PASSWORD:
+        console.print(f"[red]the admin password must have at least {MIN_PASSWORD} characters "
+                      "(give it on standard input)[/]")
+        raise typer.Exit(2)
+    container = build()
+    try:
+        directory = container.directory
+        if unit_code not in directory.units():
+            directory.create_unit(code=unit_code, name=unit_name, level="county", parent=None,
+                                  actor="init")
+        if directory.user(admin) is not None:
+            console.print(f"[red]user {admin} already exists; nothing changed[/]")
+            raise typer.Exit(1)
+        directory.create_user(username=admin, password_hash=hash_password(password), role="admin",
+                              unit=unit_code, actor="init")
+        console.print(f"Created unit {unit_code} and user {admin} on the {container.settings.store} store")
+    except PetitionError as error:
+        console.print(f"[red]{error.message}[/]")
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default PETITIONS_HOST (127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="default PETITIONS_PORT (8000)")] = None,
+) -> None:
+    """Run the HTTP server."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings()
+    container = build(settings)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"petitions: serving on http://{bind_host}:{bind_port}  "
+                  f"(API docs: http://{bind_host}:{bind_port}/docs; log in with "
+                  f"POST /api/v1/auth/token)")
+    try:
+        uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="warning")
+    finally:
+        container.close()
 
 
 def main() -> None:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_DEFAULT_SECRETS = {"changeme", "secret", "change-me", "development"}
+
 
 class Settings(BaseSettings):
     """Where events are kept, how they are protected, and the office's local rules."""
@@ -43,6 +45,15 @@ class Settings(BaseSettings):
         default_factory=dict, description='e.g. {"handling": "working"}'
     )
     revisit_days: int = Field(15, ge=1, le=365)
+    token_secret: SecretStr | None = Field(
+        None, description="signs login tokens; required in production (at least 32 characters)"
+    )
+    token_minutes: int = Field(480, ge=1, le=7 * 24 * 60)
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    progress_per_minute: int = Field(10, ge=1, description="progress queries per client a minute")
+    log_format: Literal["auto", "json", "console"] = "auto"
 
     @field_validator("timezone")
     @classmethod
@@ -74,6 +85,13 @@ class Settings(BaseSettings):
                 "phones and addresses must be encrypted at rest (make one with "
                 "`petitions new-key`)"
             )
+        if self.mode == "production":
+            secret = self.token_secret.get_secret_value() if self.token_secret else ""
+            if len(secret) < 32 or secret in _DEFAULT_SECRETS:
+                raise ValueError(
+                    "PETITIONS_TOKEN_SECRET must be set to a random value of at least 32 characters "
+                    "in production (e.g. `petitions new-key`)"
+                )
         return self
 
     @property

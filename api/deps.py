@@ -1,0 +1,85 @@
+"""Dependencies of the routes, as Annotated aliases: the services, the caller, the request key."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from api.security import Principal, read_token
+from domain.directory import DirectoryService
+from domain.requests import RequestKey
+from domain.service import PetitionService
+from petitions.bootstrap import Container
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def container(request: Request) -> Container:
+    """The application built by the composition root."""
+    built: Container = request.app.state.container
+    return built
+
+
+Services = Annotated[Container, Depends(container)]
+
+
+def petitions(request: Request) -> PetitionService:
+    """The petition application service."""
+    return container(request).petitions
+
+
+def directory(request: Request) -> DirectoryService:
+    """Units and users."""
+    return container(request).directory
+
+
+Petitions = Annotated[PetitionService, Depends(petitions)]
+Directory = Annotated[DirectoryService, Depends(directory)]
+
+
+def current_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+    """The caller named by a valid bearer token, still active, with their current role and unit."""
+    unauthorized = HTTPException(401, "please log in again: the token is missing, invalid or expired",
+                                 headers={"WWW-Authenticate": "Bearer"})
+    if not token:
+        raise unauthorized
+    built = container(request)
+    username = read_token(token, built.token_secret)
+    user = built.directory.user(username) if username else None
+    if user is None or not user.active:
+        raise unauthorized
+    request.scope.setdefault("state", {})["user"] = user.username
+    return Principal(user.username, user.role, user.unit)
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def require(principal: Principal, *roles: str) -> None:
+    """403 unless the caller has one of the roles."""
+    if principal.role not in roles:
+        raise HTTPException(403, f"your role ({principal.role}) may not do this; "
+                                 f"it needs: {', '.join(roles)}")
+
+
+async def request_key(
+    request: Request,
+    principal: CurrentUser,
+    idempotency_key: Annotated[str | None, Header(
+        description="Send the same key when retrying a POST: the first answer is returned and "
+                    "nothing new is recorded.", max_length=200)] = None,
+) -> RequestKey | None:
+    """The caller's idempotency key with a fingerprint of the request (method, path, body)."""
+    if not idempotency_key:
+        return None
+    body = await request.body()
+    fingerprint = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+    ).hexdigest()
+    return RequestKey(caller=principal.username, key=idempotency_key, fingerprint=fingerprint)
+
+
+Keyed = Annotated[RequestKey | None, Depends(request_key)]

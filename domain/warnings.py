@@ -1,0 +1,46 @@
+"""Early-warning rules (预警) that one case decides alone; board-wide rules live in the views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from domain.petition_state import PetitionState
+
+LEVELS = ("blue", "yellow", "orange", "red")
+
+
+@dataclass(frozen=True)
+class Warning:
+    """A raised warning: its rule, level, and what it is about."""
+
+    rule: str
+    level: str
+    detail: str
+
+
+def case_warnings(petition: PetitionState, today: date, due_soon_days: int = 3,
+                  due_soon_share: float = 0.2) -> list[Warning]:
+    """The warnings this case raises on `today`, by the domain page's default rules."""
+    found: list[Warning] = []
+    for d in petition.deadlines:
+        if d.is_petitioner_window or not d.is_running:
+            continue
+        if d.status == "missed" or (d.status == "open" and d.due < today):
+            found.append(Warning("overdue", "red", f"{d.clock} was due {d.due.isoformat()}"))
+        elif d.status == "open":
+            left = (d.due - today).days
+            length = max((d.due - d.starts).days, 1)
+            if left <= due_soon_days or left <= due_soon_share * length:
+                found.append(Warning("due_soon", "yellow",
+                                     f"{d.clock} is due {d.due.isoformat()} ({left} days left)"))
+    if petition.headcount >= 5:
+        level = "red" if petition.headcount >= 50 else "orange"
+        found.append(Warning("group", level, f"group petition of {petition.headcount} people"))
+    if petition.urgent and not petition.escalations and petition.is_open:
+        found.append(Warning("urgent", "red", "flagged urgent at registration: escalate at once"))
+    if petition.tier >= 1 or any(r["satisfaction"] == "dissatisfied" for r in petition.ratings):
+        found.append(Warning("dissatisfied", "yellow",
+                             "the petitioner asked for a review" if petition.tier >= 1
+                             else "the petitioner rated the answer dissatisfied"))
+    return found
