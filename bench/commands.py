@@ -220,6 +220,7 @@ class Store:
                 postgres_host=PG["host"], postgres_port=int(PG["port"]),
                 postgres_dbname=PG["dbname"], postgres_user=PG["user"],
                 postgres_password=PG["password"], postgres_schema=schema,
+                token_secret="bench-" + uuid.uuid4().hex + uuid.uuid4().hex,
             )
         finally:
             if schema:

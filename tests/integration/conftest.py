@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,7 +54,7 @@ def settings_for(store: str, tmp_path: Path, schema: str | None, cipher: bool) -
     return Settings(
         store="postgres", postgres_host=PG["host"], postgres_port=PG["port"],
         postgres_dbname=PG["dbname"], postgres_user=PG["user"], postgres_schema=schema or "",
-        cipher_key=key,
+        cipher_key=key, token_secret=secrets.token_urlsafe(32),
     )
 
 

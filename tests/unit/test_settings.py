@@ -10,7 +10,7 @@ from eventsourcing.cryptography import AESCipher
 from pydantic import ValidationError
 
 from domain.service import PetitionService
-from petitions.bootstrap import build_service, deadline_policy, event_store_env
+from petitions.bootstrap import build_service, deadline_policy, event_store_env, token_secret
 from petitions.settings import Settings
 
 
@@ -71,3 +71,22 @@ def test_clock_counting_and_revisit_days_come_from_settings(tmp_path: Path) -> N
     assert policy.rules["handling"].counting == "working"
     assert "working days" in policy.start("handling", date(2026, 9, 1)).rule
     assert policy.rules["revisit"].days == 10
+
+
+@pytest.mark.parametrize("secret", [None, "changeme", "short"])
+def test_production_refuses_a_missing_default_or_short_token_secret(secret: str | None) -> None:
+    """Outside the embedded demo, tokens must be signed with a real secret."""
+    with pytest.raises(ValidationError, match="PETITIONS_TOKEN_SECRET must be set"):
+        Settings(mode="production", token_secret=secret)
+
+
+def test_production_accepts_a_long_random_token_secret(tmp_path: Path) -> None:
+    """A random secret of 32 or more characters is accepted."""
+    assert Settings(mode="production", token_secret="x" * 16 + "y" * 16, data_dir=tmp_path).mode == "production"
+
+
+def test_the_embedded_demo_makes_and_keeps_its_own_token_secret(tmp_path: Path) -> None:
+    """Without a configured secret, one is made once in the data directory and reused."""
+    first = token_secret(Settings(data_dir=tmp_path))
+    assert len(first) >= 32 and token_secret(Settings(data_dir=tmp_path)) == first
+    assert (tmp_path / "token_secret").stat().st_mode & 0o077 == 0
