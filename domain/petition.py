@@ -24,8 +24,8 @@ from domain.petition_state import (
 class Petition(PetitionState):
     """One matter raised by one or more petitioners, from registration to revisit."""
 
-    def assign(self, *, unit: str, person: str | None, mode: str, at: datetime, actor: str,
-               policy: DeadlinePolicy, note: str | None = None, now: datetime | None = None,
+    def assign(self, *, unit: str, mode: str, at: datetime, actor: str, policy: DeadlinePolicy,
+               person: str | None = None, note: str | None = None, now: datetime | None = None,
                ) -> None:
         """Forward (转送) or assign (交办) the case to the competent unit."""
         self.check_status("assign", "registered")
@@ -61,11 +61,11 @@ class Petition(PetitionState):
         self._do(ev.Accepted, at, actor, note, handling=handling)
 
     def add_note(self, *, text: str, kind: str, at: datetime, actor: str,
-                 now: datetime | None = None) -> None:
+                 note: str | None = None, now: datetime | None = None) -> None:
         """Record investigation, mediation or other work on an open case."""
         self.check_open("add a note")
         at = self.check_time(at, now)
-        self._do(ev.NoteAdded, at, actor, None, text=clean(text, "text", max_length=20000),
+        self._do(ev.NoteAdded, at, actor, note, text=clean(text, "text", max_length=20000),
                  kind=one_of(kind, NOTE_KINDS, "kind"))
 
     def extend(self, *, days: int, reason: str, approved_by: str, at: datetime, actor: str,

@@ -63,6 +63,7 @@ class PetitionService(Application[UUID]):
         policy: DeadlinePolicy | None = None,
         clock: Callable[[], datetime] | None = None,
         case_number_prefix: str = "XF",
+        receipt_key: bytes | None = None,
     ) -> None:
         super().__init__(env)
         if not self.env.get("PERSISTENCE_MODULE"):
@@ -71,6 +72,9 @@ class PetitionService(Application[UUID]):
         self.policy = policy or DeadlinePolicy()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.prefix = case_number_prefix
+        # With a key, a receipt code is an HMAC of the case number, so a retried registration
+        # can print the same code again; only its digest is stored either way.
+        self.receipt_key = receipt_key
         self._serials = SerialAllocator(self._serial_taken)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -130,11 +134,10 @@ class PetitionService(Application[UUID]):
         fields["related_case_id"] = str(related.id) if related else None
         fields["related_case_number"] = related.case_number if related else None
         year = self.policy.office_date(received_at).year
-        # 32 symbols: five random bits each, so masking a random byte keeps the code unbiased.
-        code = "".join(ACCESS_CODE_ALPHABET[b & 31] for b in secrets.token_bytes(8))
         for _ in range(_MAX_NUMBER_ATTEMPTS):
             serial = self._serials.allocate(year)
             number = format_case_number(self.prefix, year, serial)
+            code = self._receipt_code(number)
             petition = new_petition(
                 id=case_id(number), case_number=number,
                 access_code_digest=access_code_digest(number, code), **fields,
@@ -153,6 +156,19 @@ class PetitionService(Application[UUID]):
                 continue
             return Receipt(petition, recordings[-1].notification.id, code)
         raise Conflict("could not allocate a case number; please try again")
+
+    def _receipt_code(self, number: str) -> str:
+        # 32 symbols: five bits of a random or keyed byte each, so the code is unbiased.
+        raw = (hmac.new(self.receipt_key, number.encode(), hashlib.sha256).digest()
+               if self.receipt_key else secrets.token_bytes(8))
+        return "".join(ACCESS_CODE_ALPHABET[b & 31] for b in raw[:8])
+
+    def receipt_code(self, petition: Petition) -> str | None:
+        """The code printed on the case's receipt, when it can be made again (keyed codes)."""
+        if self.receipt_key is None:
+            return None
+        code = self._receipt_code(petition.case_number)
+        return code if access_code_digest(petition.case_number, code) == petition.access_code_digest else None
 
     def _serial_taken(self, year: int, serial: int) -> bool:
         number = format_case_number(self.prefix, year, serial)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable
@@ -66,7 +68,8 @@ def deadline_policy(settings: Settings) -> DeadlinePolicy:
 
 
 def build_service(
-    settings: Settings | None = None, clock: Callable[[], datetime] | None = None
+    settings: Settings | None = None, clock: Callable[[], datetime] | None = None,
+    receipt_key: bytes | None = None,
 ) -> PetitionService:
     """The petition service on the store the settings name, never on in-memory storage."""
     settings = settings or Settings()
@@ -75,6 +78,7 @@ def build_service(
         policy=deadline_policy(settings),
         clock=clock,
         case_number_prefix=settings.case_number_prefix,
+        receipt_key=receipt_key,
     )
     _check_store(service, settings)
     return service
@@ -124,5 +128,7 @@ class Container:
 def build(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Container:
     """The whole application for the server, the CLI and the tests."""
     settings = settings or Settings()
-    return Container(settings, build_service(settings, clock), build_directory(settings),
-                     token_secret(settings))
+    secret = token_secret(settings)
+    receipt_key = hmac.new(secret.encode(), b"petitions:receipt-codes", hashlib.sha256).digest()
+    return Container(settings, build_service(settings, clock, receipt_key), build_directory(settings),
+                     secret)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from api.deps import CurrentUser, Directory, Keyed, Petitions, require
 from api.render import CASE_READERS, check_visible, public
 from api.schemas import HistoryEntryPublic, PetitionCreate, PetitionPublic, ReceiptPublic
-from domain.errors import InvalidField
 from domain.reading import plain
 from domain.requests import AlreadyDone, RequestKey
 
@@ -42,7 +41,8 @@ def register(body: PetitionCreate, user: CurrentUser, service: Petitions, direct
     directory.unit(receiving, field="receiving_unit")
     directory.unit(body.location_unit, field="location_unit")
     if not directory.within(receiving, user.unit):
-        raise InvalidField("receiving_unit", "must be your own unit or a unit below it")
+        raise HTTPException(403, "receiving_unit: you may register only for your own unit or a unit "
+                                 "below it")
     keyed = RequestKey(request.caller, request.key, request.fingerprint, 201) if request else None
     try:
         receipt = service.register(
@@ -55,7 +55,8 @@ def register(body: PetitionCreate, user: CurrentUser, service: Petitions, direct
         )
     except AlreadyDone as done:
         petition = service.get(done.record.resource_id, version=done.record.version)
-        return written({**public(petition, user), "access_code": None}, done.record.status_code, None)
+        return written({**public(petition, user), "access_code": service.receipt_code(petition)},
+                       done.record.status_code, None)
     return written({**public(receipt.petition, user), "access_code": receipt.access_code}, 201,
                    receipt.notification_id)
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from domain.errors import InvalidField
-from tests.support import ID_NUMBER, START, Office, registration
+from domain.service import PetitionService
+from tests.support import ID_NUMBER, START, FakeClock, Office, registration
 
 
 def person(**fields: Any) -> dict[str, Any]:
@@ -115,3 +116,13 @@ def test_age_and_silence_clocks_run_beside_the_stage_clocks(office: Office) -> N
     today = date(2026, 9, 21)
     assert petition.age_days(today) == 20
     assert petition.silent_days(today) == 16
+
+
+def test_keyed_receipt_codes_can_be_printed_again(clock: FakeClock) -> None:
+    """With a receipt key the same code is made again for a retried registration; never otherwise."""
+    keyed = PetitionService({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock,
+                            receipt_key=b"k" * 32)
+    receipt = keyed.register(**registration())
+    assert keyed.receipt_code(receipt.petition) == receipt.access_code
+    plain = PetitionService({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+    assert plain.receipt_code(plain.register(**registration()).petition) is None
