@@ -340,5 +340,10 @@ class DeadlineMissed(PetitionEvent):
     responsible_unit: str
     responsible_person: str
 
+    def apply(self, aggregate: Petition) -> None:
+        """Record the miss without moving the case's business time: the sweep is no step of the case,
+        and a step that really happened earlier may still be entered after it."""
+        self.change(aggregate, aggregate.office_date(self.at))
+
     def change(self, petition: Petition, on: date) -> None:
         petition.deadlines[self.index] = petition.deadlines[self.index].missed(on)

@@ -82,6 +82,11 @@ class Petition(PetitionState):
             raise InvalidField("days", f"must be a whole number from 1 to {MAX_EXTENSION_DAYS}")
         handling = self.current("handling")
         assert handling is not None  # accepted cases always have a handling clock
+        if self.office_date(at) > handling.due:
+            raise ActionNotAllowed(
+                f"cannot extend: the handling time limit ended on {handling.due.isoformat()}; "
+                "an extension must be approved before the limit ends"
+            )
         self._do(ev.Extended, at, actor, note, days=days,
                  reason=clean(reason, "reason", max_length=2000),
                  approved_by=clean(approved_by, "approved_by", max_length=100),

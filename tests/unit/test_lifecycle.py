@@ -321,3 +321,20 @@ def test_past_versions_are_readable(office: Office) -> None:
     pid = office.case_in("replied")
     assert office.service.get(pid, version=2).status == "assigned"
     assert office.service.get(pid, version=3).status == "accepted"
+
+
+def test_an_extension_after_the_limit_ended_is_refused(office: Office) -> None:
+    """An extension must be approved while the handling limit is still running."""
+    pid = office.case_in("accepted")
+    with pytest.raises(ActionNotAllowed, match="must be approved before the limit ends"):
+        office.do("extend", pid, wait=70, days=10, reason="r", approved_by="leader1")
+
+
+def test_recording_a_missed_deadline_does_not_block_steps_entered_late(office: Office) -> None:
+    """The sweep's record is not a step of the case: a step done earlier can still be entered."""
+    pid = office.case_in("assigned")
+    office.clock.advance(days=20)
+    office.service.record_missed_deadlines(pid)
+    earlier = office.clock.now - timedelta(days=2)
+    petition = office.service.accept(pid, actor="handler1", at=earlier).petition
+    assert petition.status == "accepted" and petition.current("acceptance").status == "missed"
