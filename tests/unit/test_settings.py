@@ -82,7 +82,8 @@ def test_production_refuses_a_missing_default_or_short_token_secret(secret: str 
 
 def test_production_accepts_a_long_random_token_secret(tmp_path: Path) -> None:
     """A random secret of 32 or more characters is accepted."""
-    assert Settings(mode="production", token_secret="x" * 16 + "y" * 16, data_dir=tmp_path).mode == "production"
+    settings = Settings(mode="production", token_secret="x" * 16 + "y" * 16, data_dir=tmp_path)
+    assert settings.mode == "production"
 
 
 def test_the_embedded_demo_makes_and_keeps_its_own_token_secret(tmp_path: Path) -> None:
