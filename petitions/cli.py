@@ -161,6 +161,31 @@ def init(
 
 
 @app.command()
+def demo(
+    cases: Annotated[int, typer.Option(min=1, max=100_000, help="how many petitions")] = 600,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same county")] = 2026,
+    if_empty: Annotated[bool, typer.Option(
+        "--if-empty", help="do nothing (exit 0) when the store already has units")] = False,
+) -> None:
+    """Fill a fresh store with a sample county, its staff and a year of petitions."""
+    from petitions.demo import DemoRefused, report, run_demo
+
+    settings = Settings()
+    try:
+        summary = run_demo(settings, cases, seed, console)
+    except DemoRefused as refused:
+        if if_empty:
+            console.print(f"demo skipped: {refused}")
+            return
+        where = (f"PETITIONS_DATA_DIR (now {settings.data_dir})" if settings.store == "sqlite"
+                 else f"PETITIONS_POSTGRES_SCHEMA (now {settings.postgres_schema or 'public'})")
+        console.print(f"[red]demo refused: {refused}; it fills only a fresh store: choose another "
+                      f"{where}[/]")
+        raise typer.Exit(1) from None
+    report(summary, settings, console)
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="default PETITIONS_HOST (127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="default PETITIONS_PORT (8000)")] = None,
