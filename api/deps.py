@@ -48,7 +48,7 @@ def current_user(request: Request, token: Annotated[str | None, Depends(_bearer)
         raise unauthorized
     built = container(request)
     username = read_token(token, built.token_secret)
-    user = built.directory.user(username) if username else None
+    user = built.directory.cached_user(username) if username else None
     if user is None or not user.active:
         raise unauthorized
     request.scope.setdefault("state", {})["user"] = user.username

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,9 @@ class DirectoryService(Application[UUID]):
     """Creates units and users, and answers who may see what in the unit tree."""
 
     name = "Directory"
+    refresh_seconds = 1.0
+    # A disabled account or a changed role takes effect on other processes within this time.
+    user_cache_seconds = 5.0
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
@@ -98,7 +102,9 @@ class DirectoryService(Application[UUID]):
             raise RuntimeError("PERSISTENCE_MODULE is not set: refusing to run on in-memory storage")
         self._units: dict[str, UnitInfo] = {}
         self._position = 0
+        self._checked_at = float("-inf")
         self._lock = threading.Lock()
+        self._users: dict[str, tuple[float, User | None]] = {}
 
     # ---- units ---------------------------------------------------------------------------
 
@@ -129,11 +135,21 @@ class DirectoryService(Application[UUID]):
             save_with_request(self, request, unit)
         except IntegrityError:
             raise AlreadyExists(f"a unit with code {code} already exists") from None
+        self.units(fresh=True)
         return self.unit(code)
 
-    def units(self) -> dict[str, UnitInfo]:
-        """Every unit by code, brought up to date with what any process has recorded."""
+    def units(self, fresh: bool = False) -> dict[str, UnitInfo]:
+        """Every unit by code; re-read from the store at most once a second (or now, if `fresh`)."""
+        now = time.monotonic()
+        if fresh or now - self._checked_at > self.refresh_seconds:
+            self._catch_up()
+            self._checked_at = now
+        return self._units
+
+    def _catch_up(self) -> None:
+        # Units are few and only ever added: read what other processes recorded since last time.
         with self._lock:
+            units = dict(self._units)
             while True:
                 batch = self.recorder.select_notifications(
                     start=self._position + 1, limit=500, topics=[_UNIT_CREATED]
@@ -141,13 +157,16 @@ class DirectoryService(Application[UUID]):
                 for notification in batch:
                     self._position = notification.id
                     unit: Any = self.repository.get(UUID(str(notification.originator_id)))
-                    self._units[unit.code] = UnitInfo(unit.code, unit.name, unit.level, unit.parent)
+                    units[unit.code] = UnitInfo(unit.code, unit.name, unit.level, unit.parent)
                 if len(batch) < 500:
-                    return dict(self._units)
+                    self._units = units  # replaced whole: readers never see a half-updated tree
+                    return
 
     def unit(self, code: str, field: str = "unit") -> UnitInfo:
         """The unit with this code, or an error naming the field."""
         found = self.units().get(code) if isinstance(code, str) else None
+        if found is None and isinstance(code, str):
+            found = self.units(fresh=True).get(code)  # perhaps just added by another process
         if found is None:
             raise UnknownUnit(field, "no unit has this code")
         return found
@@ -185,12 +204,24 @@ class DirectoryService(Application[UUID]):
         return user
 
     def user(self, username: str) -> User | None:
-        """The user with this name, if any."""
+        """The user with this name, if any (from the store, so always current)."""
         try:
             found: object = self.repository.get(User.create_id(username))
         except (AggregateNotFoundError, PetitionError):
             return None
         return found if isinstance(found, User) else None
+
+    def cached_user(self, username: str) -> User | None:
+        """The user, as read from the store at most `user_cache_seconds` ago (for every request)."""
+        now = time.monotonic()
+        hit = self._users.get(username)
+        if hit is not None and now - hit[0] < self.user_cache_seconds:
+            return hit[1]
+        user = self.user(username)
+        if len(self._users) > 10000:
+            self._users.clear()
+        self._users[username] = (now, user)
+        return user
 
     def users(self) -> list[User]:
         """Every user (for administration pages; offices have hundreds, not millions)."""
@@ -214,3 +245,4 @@ class DirectoryService(Application[UUID]):
     def save_user(self, user: User) -> None:
         """Save a change to a user."""
         self.save(user)
+        self._users.pop(user.username, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, Recording
 
@@ -77,10 +77,11 @@ def check_request(app: Application[UUID], request: RequestKey | None) -> None:
     """Raise AlreadyDone (or KeyReused) when this key was used before; else return."""
     if request is None:
         return
-    try:
-        record: object = app.repository.get(request.id)
-    except AggregateNotFoundError:
+    # One query on the events table: records are never snapshotted.
+    first = next(iter(app.events.get(request.id, limit=1)), None)
+    if first is None:
         return
+    record = first.mutate(None)  # type: ignore[attr-defined]
     if not isinstance(record, RequestRecord) or record.fingerprint != request.fingerprint:
         raise KeyReused()
     raise AlreadyDone(record)
