@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import Application
@@ -88,12 +90,13 @@ def check_request(app: Application[UUID], request: RequestKey | None) -> None:
 
 
 def save_with_request(
-    app: Application[UUID], request: RequestKey | None, resource: Aggregate
-) -> list[Recording[UUID]]:
+    app: Application[UUID], request: RequestKey | None, resource: Aggregate,
+    save: Callable[..., list[Recording[Any]]] | None = None,
+) -> list[Recording[Any]]:
     """Save the resource and, atomically with it, the record of the keyed request."""
     extra = [record_for(request, resource.id, resource.version)] if request else []
     try:
-        return app.save(resource, *extra)
+        return (save or app.save)(resource, *extra)
     except IntegrityError:
         check_request(app, request)  # a concurrent twin of this request won: answer as it did
         raise

@@ -12,13 +12,14 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import intake
 from domain.case_numbers import case_id, format_case_number
 from domain.deadlines import DeadlinePolicy
 from domain.errors import CaseNotFound, Conflict, InvalidField
-from domain.events import Declined
+from domain.events import Declined, PetitionEvent
+from domain.group_commit import GroupCommit
 from domain.numbering import SerialAllocator
 from domain.petition import Petition, new_petition
 from domain.reading import HistoryEntry, history_entry
@@ -76,6 +77,7 @@ class PetitionService(Application[UUID]):
         # can print the same code again; only its digest is stored either way.
         self.receipt_key = receipt_key
         self._serials = SerialAllocator(self._serial_taken)
+        self._group = GroupCommit(self.save)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Add our dates and deadlines to the library's transcodings."""
@@ -150,7 +152,7 @@ class PetitionService(Application[UUID]):
                     "(复核终结); it is not accepted again",
                 )
             try:
-                recordings = save_with_request(self, request, petition)
+                recordings = save_with_request(self, request, petition, self._save)
             except IntegrityError:
                 self._serials.skip_taken(year, serial)
                 continue
@@ -169,6 +171,16 @@ class PetitionService(Application[UUID]):
             return None
         code = self._receipt_code(petition.case_number)
         return code if access_code_digest(petition.case_number, code) == petition.access_code_digest else None
+
+    def _save(self, *aggregates: Any) -> list[Recording[Any]]:
+        """Save through the group commit; take the snapshots the library takes only for aggregates."""
+        recordings = self._group.save(*aggregates)
+        interval = self.snapshotting_intervals[Petition]
+        for recording in recordings:
+            event = recording.domain_event
+            if event.originator_version % interval == 0 and isinstance(event, PetitionEvent):
+                self.take_snapshot(event.originator_id, version=event.originator_version)
+        return recordings
 
     def _serial_taken(self, year: int, serial: int) -> bool:
         number = format_case_number(self.prefix, year, serial)
@@ -242,7 +254,7 @@ class PetitionService(Application[UUID]):
             kwargs["policy"] = self.policy
         getattr(petition, action)(now=now, **kwargs)
         try:
-            recordings = save_with_request(self, request, petition)
+            recordings = save_with_request(self, request, petition, self._save)
         except IntegrityError:
             raise Conflict(
                 "this case was changed by someone else at the same moment; reload it and try again"
