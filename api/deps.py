@@ -17,7 +17,8 @@ from petitions.bootstrap import Container
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def container(request: Request) -> Container:
+# The light dependencies are `async def` so FastAPI runs them inline rather than in a thread.
+async def container(request: Request) -> Container:
     """The application built by the composition root."""
     built: Container = request.app.state.container
     return built
@@ -26,14 +27,16 @@ def container(request: Request) -> Container:
 Services = Annotated[Container, Depends(container)]
 
 
-def petitions(request: Request) -> PetitionService:
+async def petitions(request: Request) -> PetitionService:
     """The petition application service."""
-    return container(request).petitions
+    built: Container = request.app.state.container
+    return built.petitions
 
 
-def directory(request: Request) -> DirectoryService:
+async def directory(request: Request) -> DirectoryService:
     """Units and users."""
-    return container(request).directory
+    built: Container = request.app.state.container
+    return built.directory
 
 
 Petitions = Annotated[PetitionService, Depends(petitions)]
@@ -46,7 +49,7 @@ def current_user(request: Request, token: Annotated[str | None, Depends(_bearer)
                                  headers={"WWW-Authenticate": "Bearer"})
     if not token:
         raise unauthorized
-    built = container(request)
+    built: Container = request.app.state.container
     username = read_token(token, built.token_secret)
     user = built.directory.cached_user(username) if username else None
     if user is None or not user.active:
