@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from api import errors, logs
 from api.routers import actions, auth, health, petitions, progress, units, users
@@ -25,5 +28,33 @@ def create_app(container: Container) -> FastAPI:
     for module in (auth, units, users, petitions, actions, progress, health):
         app.include_router(module.router)
     app.add_middleware(logs.BodyLimit, limit=container.settings.max_body_bytes)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(logs.RequestLog)
     return app
+
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+ERROR_SCHEMA = {"type": "object", "required": ["detail", "code"], "additionalProperties": False,
+                "properties": {"detail": {"type": "string"}, "code": {"type": "string"}}}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document, with the contract's error body on every 4xx answer."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    doc.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for methods in doc["paths"].values():
+        for method, operation in methods.items():
+            responses = operation["responses"]
+            if operation.get("security"):
+                responses.setdefault("401", {"description": "no or bad token"})
+            if method == "post":
+                responses.setdefault("413", {"description": "the body is too large"})
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    response["content"] = {"application/json": {"schema": ERROR_REF}}
+    doc["components"]["schemas"].pop("HTTPValidationError", None)
+    doc["components"]["schemas"].pop("ValidationError", None)
+    app.openapi_schema = doc
+    return doc

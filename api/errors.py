@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from domain.directory import AlreadyExists
 from domain.errors import ActionNotAllowed, CalendarError, CaseNotFound, Conflict, InvalidField, PetitionError
@@ -36,8 +37,22 @@ def error_body(detail: str, code: str) -> dict[str, str]:
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    """A field path as the domain's errors write it: petitioners[0].id_number."""
+    path = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method some route of the application answers on this path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
@@ -52,18 +67,24 @@ def install(app: FastAPI) -> None:
     async def invalid_input(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = []
         for item in error.errors()[:5]:
-            message = str(item.get("msg", "is invalid"))
             if item.get("type") == "json_invalid":
-                message = "the body is not valid JSON"
-            problems.append(f"{_location(item.get('loc', ()))}: {message}")
+                problems.append("body: the body is not valid JSON")
+                continue
+            problems.append(f"{_location(item.get('loc', ()))}: {item.get('msg', 'is invalid')}")
         return JSONResponse(error_body("; ".join(problems), "invalid"), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and error.detail == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not UTF-8: the same as any other JSON that is not.
+            return JSONResponse(error_body("body: the body is not valid JSON (UTF-8)", "invalid"),
+                                status_code=422)
         code = HTTP_CODES.get(error.status_code, "error")
         detail = error.detail if isinstance(error.detail, str) else code
-        return JSONResponse(error_body(detail, code), status_code=error.status_code,
-                            headers=getattr(error, "headers", None))
+        headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed(request))
+        return JSONResponse(error_body(detail, code), status_code=error.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

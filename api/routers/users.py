@@ -42,7 +42,7 @@ def create_user(body: UserCreate, user: CurrentUser, directory: Directory,
     return user_public(created)
 
 
-@router.get("", response_model=list[UserPublic])
+@router.get("", response_model=list[UserPublic], responses={403: {"description": "admins only"}})
 def list_users(user: CurrentUser, directory: Directory) -> list[dict[str, Any]]:
     """Users of the admin's subtree."""
     require(user, "admin")
