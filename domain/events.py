@@ -213,8 +213,12 @@ class ReviewRequested(PetitionEvent):
         _close_clocks(petition, {"review_request"}, on)
         petition.status = "review_requested"
         petition.tier = 1
-        if self.unit:
+        if self.unit and self.unit != petition.responsible_unit:
+            # The deciding unit is responsible now; whoever recorded the request answers for it
+            # until someone there takes it up (first-inquiry responsibility).
             petition.responsible_unit = self.unit
+            petition.responsible_person = self.actor
+            petition.person_named = False
         petition.deadlines.append(self.decision)
 
 
@@ -241,8 +245,12 @@ class RereviewRequested(PetitionEvent):
         _close_clocks(petition, {"rereview_request"}, on)
         petition.status = "rereview_requested"
         petition.tier = 2
-        if self.unit:
+        if self.unit and self.unit != petition.responsible_unit:
+            # The deciding unit is responsible now; whoever recorded the request answers for it
+            # until someone there takes it up (first-inquiry responsibility).
             petition.responsible_unit = self.unit
+            petition.responsible_person = self.actor
+            petition.person_named = False
         petition.deadlines.append(self.decision)
 
 

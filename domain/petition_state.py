@@ -151,7 +151,9 @@ class PetitionState(Aggregate):
         return [
             i
             for i, d in enumerate(self.deadlines)
-            if d.status == "open" and d.due < today
+            # A petitioner's request window that lapses is no fault of the office: the case is
+            # closed instead (close_case), so the sweep records office clocks only.
+            if d.status == "open" and d.due < today and not d.is_petitioner_window
         ]
 
     # ---- checks ------------------------------------------------------------------------

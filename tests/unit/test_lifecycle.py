@@ -338,3 +338,19 @@ def test_recording_a_missed_deadline_does_not_block_steps_entered_late(office: O
     earlier = office.clock.now - timedelta(days=2)
     petition = office.service.accept(pid, actor="handler1", at=earlier).petition
     assert petition.status == "accepted" and petition.current("acceptance").status == "missed"
+
+
+def test_a_review_at_a_higher_unit_moves_responsibility_there(office: Office) -> None:
+    """The unit that decides the review, and the person who recorded the request, become responsible."""
+    pid = office.case_in("served")
+    petition = office.do("request_review", pid, actor="reception9", reason="不服", unit="county")
+    assert (petition.responsible_unit, petition.responsible_person) == ("county", "reception9")
+
+
+def test_the_sweep_leaves_a_lapsed_request_window_to_closure(office: Office) -> None:
+    """A petitioner's window passing unused is not recorded as a missed deadline of the office."""
+    pid = office.case_in("served")
+    office.clock.advance(days=45)
+    petition = office.service.record_missed_deadlines(pid).petition
+    assert petition.current("review_request").status == "open"
+    assert not [h for h in office.service.history(pid) if h.type == "DeadlineMissed"]
