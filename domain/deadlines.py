@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from domain.calendar import Counting, WorkCalendar
@@ -23,17 +23,7 @@ Clock = Literal[
     "supervision_feedback",
     "revisit",
 ]
-CLOCKS: tuple[Clock, ...] = (
-    "triage",
-    "acceptance",
-    "handling",
-    "review_request",
-    "review_decision",
-    "rereview_request",
-    "rereview_decision",
-    "supervision_feedback",
-    "revisit",
-)
+CLOCKS: tuple[Clock, ...] = get_args(Clock)
 # Windows the petitioner may use; letting one pass is no fault of the office.
 PETITIONER_WINDOWS: frozenset[str] = frozenset({"review_request", "rereview_request"})
 DeadlineStatus = Literal["open", "met", "missed", "suspended"]

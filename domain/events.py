@@ -202,17 +202,21 @@ class Rated(PetitionEvent):
         petition.ratings.append({"tier": petition.tier, "satisfaction": self.satisfaction})
 
 
-class ReviewRequested(PetitionEvent):
-    """The petitioner asked the next unit up to review the opinion (复查)."""
+class AppealRequested(PetitionEvent):
+    """Base of the petitioner's requests for review and re-review."""
 
     reason: str
     unit: str | None
     decision: Deadline
 
+    window = ""  # the request window this request uses
+    new_status = ""
+    new_tier = 0
+
     def change(self, petition: Petition, on: date) -> None:
-        _close_clocks(petition, {"review_request"}, on)
-        petition.status = "review_requested"
-        petition.tier = 1
+        _close_clocks(petition, {self.window}, on)
+        petition.status = self.new_status
+        petition.tier = self.new_tier
         if self.unit and self.unit != petition.responsible_unit:
             # The deciding unit is responsible now; whoever recorded the request answers for it
             # until someone there takes it up (first-inquiry responsibility).
@@ -220,6 +224,12 @@ class ReviewRequested(PetitionEvent):
             petition.responsible_person = self.actor
             petition.person_named = False
         petition.deadlines.append(self.decision)
+
+
+class ReviewRequested(AppealRequested):
+    """The petitioner asked the next unit up to review the opinion (复查)."""
+
+    window, new_status, new_tier = "review_request", "review_requested", 1
 
 
 class ReviewDecided(PetitionEvent):
@@ -234,24 +244,10 @@ class ReviewDecided(PetitionEvent):
         petition.opinion = self.opinion
 
 
-class RereviewRequested(PetitionEvent):
+class RereviewRequested(AppealRequested):
     """The petitioner asked for a re-review of the review decision (复核)."""
 
-    reason: str
-    unit: str | None
-    decision: Deadline
-
-    def change(self, petition: Petition, on: date) -> None:
-        _close_clocks(petition, {"rereview_request"}, on)
-        petition.status = "rereview_requested"
-        petition.tier = 2
-        if self.unit and self.unit != petition.responsible_unit:
-            # The deciding unit is responsible now; whoever recorded the request answers for it
-            # until someone there takes it up (first-inquiry responsibility).
-            petition.responsible_unit = self.unit
-            petition.responsible_person = self.actor
-            petition.person_named = False
-        petition.deadlines.append(self.decision)
+    window, new_status, new_tier = "rereview_request", "rereview_requested", 2
 
 
 class RereviewDecided(PetitionEvent):
