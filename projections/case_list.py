@@ -1,0 +1,188 @@
+"""The case list: one row per petition, for filtered, keyset-paginated lists."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date
+from functools import singledispatchmethod
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain import events as ev
+from domain.errors import InvalidField
+from domain.petition import Petition
+from projections.store import Views
+
+_EVENT_CLASSES: list[type] = [ev.Registered, *ev.PetitionEvent.__subclasses__(),
+                               *ev.AppealRequested.__subclasses__()]
+PETITION_TOPICS = tuple(f"{ev.__name__}:{cls.__name__}" for cls in _EVENT_CLASSES
+                        if cls is not ev.AppealRequested)
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS {s}case_list ("
+    " id TEXT PRIMARY KEY, case_number TEXT NOT NULL UNIQUE, status TEXT NOT NULL,"
+    " channel TEXT NOT NULL, category TEXT NOT NULL, summary TEXT NOT NULL, content TEXT NOT NULL,"
+    " receiving_unit TEXT NOT NULL, location_unit TEXT NOT NULL, responsible_unit TEXT NOT NULL,"
+    " responsible_person TEXT NOT NULL, location_path TEXT NOT NULL, responsible_path TEXT NOT NULL,"
+    " received_at TEXT NOT NULL, received_on TEXT NOT NULL, next_due TEXT, has_missed INTEGER NOT NULL,"
+    " urgent INTEGER NOT NULL, headcount INTEGER NOT NULL, version INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS case_list_received ON {s}case_list (received_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS case_list_status ON {s}case_list (status, received_at DESC)",
+    "CREATE INDEX IF NOT EXISTS case_list_responsible ON {s}case_list (responsible_path)",
+    "CREATE INDEX IF NOT EXISTS case_list_location ON {s}case_list (location_path)",
+)
+UPSERT = (
+    "INSERT INTO {s}case_list VALUES (%(id)s, %(case_number)s, %(status)s, %(channel)s,"
+    " %(category)s, %(summary)s, %(content)s, %(receiving_unit)s, %(location_unit)s,"
+    " %(responsible_unit)s, %(responsible_person)s, %(location_path)s, %(responsible_path)s,"
+    " %(received_at)s, %(received_on)s, %(next_due)s, %(has_missed)s, %(urgent)s, %(headcount)s,"
+    " %(version)s) ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
+    " responsible_unit = excluded.responsible_unit, responsible_person = excluded.responsible_person,"
+    " responsible_path = excluded.responsible_path, next_due = excluded.next_due,"
+    " has_missed = excluded.has_missed, version = excluded.version"
+    " WHERE {s}case_list.version < excluded.version"
+)
+UnitPath = Callable[[str], str]
+
+
+def row(petition: Petition, path: UnitPath) -> dict[str, Any]:
+    """The list row of a petition as it now is."""
+    running = [d for d in petition.deadlines if d.is_running and not d.is_petitioner_window]
+    return {
+        "id": str(petition.id), "case_number": petition.case_number, "status": petition.status,
+        "channel": petition.channel, "category": petition.category, "summary": petition.summary,
+        "content": petition.content, "receiving_unit": petition.receiving_unit,
+        "location_unit": petition.location_unit, "responsible_unit": petition.responsible_unit,
+        "responsible_person": petition.responsible_person,
+        "location_path": path(petition.location_unit),
+        "responsible_path": path(petition.responsible_unit),
+        "received_at": petition.received_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "received_on": petition.office_date(petition.received_at).isoformat(),
+        "next_due": min((d.due for d in running), default=None),
+        "has_missed": int(any(d.status == "missed" for d in running)),
+        "urgent": int(petition.urgent), "headcount": petition.headcount, "version": petition.version,
+    }
+
+
+class CaseListProjection(Projection[Views]):
+    """Keeps one row per petition, from the petition's own state after each event."""
+
+    name = "case_list"
+    topics = PETITION_TOPICS
+
+    def __init__(self, view: Views, load: Callable[[UUID, int], Petition], path: UnitPath,
+                 cache_size: int = 20000) -> None:
+        super().__init__(view)
+        self._load, self._path = load, path
+        self._cache: OrderedDict[UUID, Petition] = OrderedDict()
+        self._cache_size = cache_size
+
+    def petition_after(self, event: Any) -> Petition:
+        """The petition as this event leaves it: applied to the cached one, or loaded."""
+        pid, version = event.originator_id, event.originator_version
+        cached = self._cache.pop(pid, None)
+        if isinstance(event, ev.Registered):
+            petition: Petition = cast(Petition, event.mutate(None))  # Registered creates it
+        elif cached is not None and cached.version == version - 1:
+            petition = event.mutate(cached) or cached
+        else:
+            petition = self._load(pid, version)
+        self._cache[pid] = petition
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return petition
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Every petition event changes the row to the petition's new state."""
+        petition = self.petition_after(domain_event)
+        self.view.write(tracking, [(UPSERT, row(petition, self._path))])
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Filters of the list route."""
+
+    within_path: str
+    status: str | None = None
+    unit_path: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    overdue: bool | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+def encode_cursor(received_at: str, pid: str) -> str:
+    """An opaque cursor after this row."""
+    return base64.urlsafe_b64encode(f"{received_at}|{pid}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The row a cursor points after, or an error naming the cursor."""
+    try:
+        received_at, pid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidField("cursor", "is not a cursor this list gave out") from None
+    return received_at, pid
+
+
+def list_cases(views: Views, query: ListQuery, today: date) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of rows, newest first, and the cursor of the next page (None at the end)."""
+    where = ["(responsible_path LIKE %(within)s OR location_path LIKE %(within)s)"]
+    params: dict[str, Any] = {"within": query.within_path + "%", "limit": query.limit + 1,
+                              "today": today.isoformat()}
+    for field in ("status", "category", "channel"):
+        if getattr(query, field) is not None:
+            where.append(f"{field} = %({field})s")
+            params[field] = getattr(query, field)
+    if query.unit_path is not None:
+        where.append("(responsible_path LIKE %(unit)s OR location_path LIKE %(unit)s)")
+        params["unit"] = query.unit_path + "%"
+    if query.overdue is not None:
+        overdue = "(has_missed = 1 OR next_due < %(today)s)"
+        where.append(overdue if query.overdue else f"NOT {overdue}")
+    if query.received_from is not None:
+        where.append("received_on >= %(from)s")
+        params["from"] = query.received_from.isoformat()
+    if query.received_to is not None:
+        where.append("received_on <= %(to)s")
+        params["to"] = query.received_to.isoformat()
+    if query.q:
+        where.append("(summary LIKE %(q)s OR content LIKE %(q)s)")
+        params["q"] = "%" + query.q.replace("%", "").replace("_", "") + "%"
+    if query.cursor:
+        params["after_at"], params["after_id"] = decode_cursor(query.cursor)
+        where.append("(received_at < %(after_at)s OR (received_at = %(after_at)s AND id < %(after_id)s))")
+    rows = views.query(
+        "SELECT id, case_number, status, channel, category, summary, receiving_unit, location_unit,"
+        " responsible_unit, responsible_person, received_at, next_due, has_missed, urgent, headcount,"
+        f" version FROM {{s}}case_list WHERE {' AND '.join(where)}"
+        " ORDER BY received_at DESC, id DESC LIMIT %(limit)s", params)
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    cursor = encode_cursor(rows[-1]["received_at"], rows[-1]["id"]) if more else None
+    return rows, cursor
+
+
+def unit_paths(ancestors: Callable[[str], list[str]]) -> UnitPath:
+    """A unit's path from the top of the tree, e.g. /county/town1/town1.v1/ (for subtree LIKE)."""
+    cache: dict[str, str] = {}
+
+    def path(code: str) -> str:
+        if code not in cache:
+            cache[code] = "/" + "/".join(reversed(ancestors(code) or [code])) + "/"
+        return cache[code]
+
+    return path
+

@@ -1,0 +1,104 @@
+"""View storage: tables kept by projections, written with their tracking position in one transaction.
+
+Statements are written once, in the SQL both engines speak: `{s}` stands for the schema
+prefix (PostgreSQL) and `%(name)s` for a parameter; for SQLite both are rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+Statement = tuple[str, Mapping[str, Any]]
+_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+def for_sqlite(sql: str) -> str:
+    """The statement in SQLite's dialect."""
+    return _PARAM.sub(r":\1", sql.replace("{s}", ""))
+
+
+class Views(TrackingRecorder):
+    """What every view store offers: DDL of its tables, atomic writes with tracking, and reads."""
+
+    ddl: ClassVar[Sequence[str]] = ()
+
+    def write(self, tracking: Tracking | None, statements: Sequence[Statement]) -> None:
+        """Run the statements and record the tracking position, in one transaction."""
+        raise NotImplementedError  # each engine's class below implements it
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a SELECT, as dicts."""
+        raise NotImplementedError  # each engine's class below implements it
+
+    def position(self, application_name: str) -> int:
+        """The last notification id this view has processed (0 when none)."""
+        raise NotImplementedError  # each engine's class below implements it
+
+
+class SQLiteViews(SQLiteTrackingRecorder, Views):
+    """Views in a SQLite file of their own (the embedded mode)."""
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+
+    def construct_create_table_statements(self) -> list[str]:
+        """The tracking table and the view's tables."""
+        return [*super().construct_create_table_statements(), *(for_sqlite(s) for s in self.ddl)]
+
+    def write(self, tracking: Tracking | None, statements: Sequence[Statement]) -> None:
+        """Run the statements and record the tracking position, in one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            for sql, params in statements:
+                c.execute(for_sqlite(sql), dict(params))
+            if tracking is not None:
+                self._insert_tracking(c, tracking)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a SELECT, as dicts."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(for_sqlite(sql), dict(params or {}))
+            return [dict(row) for row in c.fetchall()]
+
+    def position(self, application_name: str) -> int:
+        """The last notification id this view has processed (0 when none)."""
+        return self.max_tracking_id(application_name) or 0
+
+
+class PostgresViews(PostgresTrackingRecorder, Views):
+    """Views in PostgreSQL, beside the event store."""
+
+    view_name: ClassVar[str] = "views"
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        kwargs.setdefault("tracking_table_name", f"{self.view_name}_tracking")
+        super().__init__(datastore, **kwargs)
+        self._prefix = f"{Identifier(self.datastore.schema).as_string()}."
+        self.sql_create_statements.extend(SQL(self._pg(s)) for s in self.ddl)  # type: ignore[misc]
+
+    def _pg(self, sql: str) -> str:
+        return sql.replace("{s}", self._prefix)
+
+    def write(self, tracking: Tracking | None, statements: Sequence[Statement]) -> None:
+        """Run the statements and record the tracking position, in one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            for sql, params in statements:
+                c.execute(self._pg(sql), dict(params))
+            if tracking is not None:
+                self._insert_tracking(c, tracking)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a SELECT, as dicts."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self._pg(sql), dict(params or {}))
+            return [dict(row) for row in c.fetchall()]
+
+    def position(self, application_name: str) -> int:
+        """The last notification id this view has processed (0 when none)."""
+        return self.max_tracking_id(application_name) or 0
