@@ -8,7 +8,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
@@ -139,3 +139,17 @@ async def _too_large(send: Send, limit: int) -> None:
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class AfterWrites:
+    """ASGI middleware: after each successful POST, call `after` (the embedded projector's poke)."""
+
+    def __init__(self, app: ASGIApp, after: Callable[[], None]) -> None:
+        self.app, self.after = app, after
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+        self.after()

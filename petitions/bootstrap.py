@@ -18,6 +18,9 @@ from domain.deadlines import DEFAULT_RULES, ClockRule, DeadlinePolicy
 from domain.directory import DirectoryService
 from domain.service import PetitionService
 from petitions.settings import Settings
+from projections.case_list import CaseListProjection
+from projections.runner import EmbeddedProjector, build_views, case_list_projection
+from projections.store import Views
 
 _MODULES = {"sqlite": "eventsourcing.sqlite", "postgres": "eventsourcing.postgres"}
 
@@ -118,11 +121,29 @@ class Container:
     petitions: PetitionService
     directory: DirectoryService
     token_secret: str
+    views: Views
+    projection: CaseListProjection
+    # SQLite cannot be subscribed to: the embedded mode keeps views fresh in-process.
+    projector: EmbeddedProjector | None
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop background work and release database connections."""
+        if self.projector is not None:
+            self.projector.stop()
         self.petitions.close()
         self.directory.close()
+        self.views.close()
+
+
+def views_env(settings: Settings) -> dict[str, str]:
+    """The library environment of the views: a file beside the events, or the same database."""
+    env = {k: v for k, v in event_store_env(settings).items()
+           if not k.startswith(PetitionService.name.upper() + "_")}
+    env.pop("CIPHER_TOPIC", None)  # views hold no events; their rows carry no personal data
+    env.pop("CIPHER_KEY", None)
+    if settings.store == "sqlite":
+        env["SQLITE_DBNAME"] = str(settings.data_dir / "views.sqlite3")
+    return env
 
 
 def build(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Container:
@@ -130,5 +151,9 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     settings = settings or Settings()
     secret = token_secret(settings)
     receipt_key = hmac.new(secret.encode(), b"petitions:receipt-codes", hashlib.sha256).digest()
-    return Container(settings, build_service(settings, clock, receipt_key), build_directory(settings),
-                     secret)
+    petitions = build_service(settings, clock, receipt_key)
+    directory = build_directory(settings)
+    views = build_views(views_env(settings))
+    projection = case_list_projection(views, petitions, directory)
+    projector = EmbeddedProjector(petitions, projection) if settings.store == "sqlite" else None
+    return Container(settings, petitions, directory, secret, views, projection, projector)

@@ -6,6 +6,7 @@ import threading
 from typing import Any
 from uuid import UUID
 
+import structlog
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.projection import BaseProjectionRunner
 
@@ -14,6 +15,8 @@ from domain.petition import Petition
 from domain.service import PetitionService
 from projections.case_list import DDL, CaseListProjection, unit_paths
 from projections.store import PostgresViews, SQLiteViews, Views
+
+log = structlog.get_logger("projections")
 
 
 class SQLiteCaseList(SQLiteViews):
@@ -58,6 +61,44 @@ class EmbeddedProjector:
     def __init__(self, petitions: PetitionService, projection: CaseListProjection) -> None:
         self.petitions, self.projection = petitions, projection
         self._lock = threading.Lock()
+        self._poked = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self, interval: float = 1.0) -> None:
+        """Catch up in the background: right after each poke (a command), and every `interval`."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True,
+                                        name="embedded-projector")
+        self._thread.start()
+
+    def poke(self) -> None:
+        """A command was saved: catch up soon."""
+        self._poked.set()
+
+    def stop(self) -> None:
+        """Stop the background catch-up."""
+        self._stopping.set()
+        self._poked.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self, interval: float) -> None:
+        while not self._stopping.is_set():
+            self._poked.wait(interval)
+            self._poked.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                self.catch_up()
+            except Exception as error:
+                # Loud, never silent: the failing event is logged by process_event's caller and
+                # the view stops here; reads then report the error instead of stale rows.
+                self.error = error
+                log.error("projection_failed", error_type=type(error).__name__)
+                return
 
     def catch_up(self, batch: int = 500) -> int:
         """Process everything recorded since the view's position; returns how many events."""
@@ -70,7 +111,12 @@ class EmbeddedProjector:
                 )
                 for notification in notifications:
                     event = self.petitions.mapper.to_domain_event(notification)
-                    self.projection.process_event(event, Tracking(self.petitions.name, notification.id))
+                    try:
+                        self.projection.process_event(event, Tracking(self.petitions.name, notification.id))
+                    except Exception:
+                        log.error("projection_failed_on_event", projection=self.projection.name,
+                                  notification_id=notification.id, topic=notification.topic)
+                        raise
                     position = notification.id
                     done += 1
                 if len(notifications) < batch:

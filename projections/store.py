@@ -41,6 +41,10 @@ class Views(TrackingRecorder):
         """The last notification id this view has processed (0 when none)."""
         raise NotImplementedError  # each engine's class below implements it
 
+    def close(self) -> None:
+        """Release the database connections."""
+        raise NotImplementedError  # each engine's class below implements it
+
 
 class SQLiteViews(SQLiteTrackingRecorder, Views):
     """Views in a SQLite file of their own (the embedded mode)."""
@@ -69,6 +73,10 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
     def position(self, application_name: str) -> int:
         """The last notification id this view has processed (0 when none)."""
         return self.max_tracking_id(application_name) or 0
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.datastore.close()
 
 
 class PostgresViews(PostgresTrackingRecorder, Views):
@@ -102,3 +110,7 @@ class PostgresViews(PostgresTrackingRecorder, Views):
     def position(self, application_name: str) -> int:
         """The last notification id this view has processed (0 when none)."""
         return self.max_tracking_id(application_name) or 0
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.datastore.close()

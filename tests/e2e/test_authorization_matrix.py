@@ -207,7 +207,25 @@ def check_list_users(api: Running) -> None:
     assert "handler_town2" in seen and not seen & {"handler_town1", "handler_county"}
 
 
+def check_list_cases(api: Running) -> None:
+    """Case readers list only cases of their subtree; admins may not list cases."""
+    pid = new_case(api)
+    assert call(api, "GET", "/api/v1/petitions", None).status_code == 401
+    for role in ROLES:
+        for seat in SEATS:
+            answer = call(api, "GET", "/api/v1/petitions?limit=200", f"{role}_{seat}")
+            if role == "admin":
+                assert answer.status_code == 403, (role, seat)
+                continue
+            assert answer.status_code == 200, (role, seat, answer.text)
+            listed = {item["id"] for item in answer.json()["items"]}
+            assert (pid in listed) is (seat in INSIDE), (role, seat)
+    outside = call(api, "GET", "/api/v1/petitions?unit=town1", "handler_town2")
+    assert outside.status_code == 403
+
+
 OTHER_ROUTES: dict[tuple[str, str], Callable[[Running], None]] = {
+    ("GET", "/api/v1/petitions"): check_list_cases,
     ("POST", "/api/v1/petitions"): check_register,
     ("POST", "/api/v1/units"): check_create(
         "/api/v1/units", units,
