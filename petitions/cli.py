@@ -16,7 +16,7 @@ from domain.calendar import dump_schedule, load_schedules
 from domain.errors import PetitionError
 from domain.petition import Petition
 from domain.validation import make_id_number
-from petitions.bootstrap import build, build_service, deadline_policy
+from petitions.bootstrap import build, build_service, deadline_policy, event_store_env
 from petitions.settings import Settings
 
 app = typer.Typer(help="Letters-and-visits (信访) case tracker.", no_args_is_help=True)
@@ -203,6 +203,66 @@ def serve(
                   f"POST /api/v1/auth/token)")
     try:
         uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="warning")
+    finally:
+        container.close()
+
+
+views_app = typer.Typer(help="Read models (views) kept by projections.")
+app.add_typer(views_app, name="views")
+VIEW_NAMES = ("case_list",)
+
+
+@views_app.command("rebuild")
+def views_rebuild(
+    name: Annotated[str | None, typer.Argument(help=f"one of {', '.join(VIEW_NAMES)}; default all")] = None,
+) -> None:
+    """Empty views and rebuild them from the event store, with a progress bar."""
+    from rich.progress import Progress
+
+    from projections.runner import EmbeddedProjector
+
+    if name is not None and name not in VIEW_NAMES:
+        console.print(f"[red]no view named {name}; views: {', '.join(VIEW_NAMES)}[/]")
+        raise typer.Exit(2)
+    container = build()
+    try:
+        projector = container.projector or EmbeddedProjector(container.petitions, container.projection)
+        total = container.petitions.recorder.max_notification_id() or 0
+        with Progress(console=console) as progress:
+            task = progress.add_task("case_list", total=total or 1)
+            count = projector.rebuild(progress=lambda position: progress.update(task, completed=position))
+            progress.update(task, completed=total or 1)
+        console.print(f"rebuilt case_list from {count} events")
+    finally:
+        container.close()
+
+
+@app.command()
+def projector() -> None:
+    """Keep the views up to date: follows the event store until stopped (one per deployment)."""
+    import signal
+    import threading
+
+    from projections.runner import subscribe
+
+    settings = Settings()
+    container = build(settings)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        if container.projector is not None:  # SQLite: poll
+            container.projector.start(interval=0.5)
+            console.print("projector: following the SQLite store")
+            while not stopping.wait(1):
+                if container.projector.error is not None:
+                    raise container.projector.error
+            return
+        with subscribe(container.projection, event_store_env(settings)) as runner:
+            console.print("projector: following the PostgreSQL store (LISTEN/NOTIFY)")
+            while not stopping.is_set():
+                runner.run_forever(timeout=1)  # re-raises a projection error: exit non-zero
+    except KeyboardInterrupt:
+        pass
     finally:
         container.close()
 

@@ -12,6 +12,7 @@ from functools import singledispatchmethod
 from typing import Any, cast
 from uuid import UUID
 
+import structlog
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
@@ -50,6 +51,7 @@ UPSERT = (
     " WHERE {s}case_list.version < excluded.version"
 )
 UnitPath = Callable[[str], str]
+log = structlog.get_logger("projections")
 
 
 def row(petition: Petition, path: UnitPath) -> dict[str, Any]:
@@ -84,6 +86,10 @@ class CaseListProjection(Projection[Views]):
         self._cache: OrderedDict[UUID, Petition] = OrderedDict()
         self._cache_size = cache_size
 
+    def forget(self) -> None:
+        """Drop the cached petitions (before a rebuild)."""
+        self._cache.clear()
+
     def petition_after(self, event: Any) -> Petition:
         """The petition as this event leaves it: applied to the cached one, or loaded."""
         pid, version = event.originator_id, event.originator_version
@@ -102,8 +108,15 @@ class CaseListProjection(Projection[Views]):
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Every petition event changes the row to the petition's new state."""
-        petition = self.petition_after(domain_event)
-        self.view.write(tracking, [(UPSERT, row(petition, self._path))])
+        try:
+            petition = self.petition_after(domain_event)
+            self.view.write(tracking, [(UPSERT, row(petition, self._path))])
+        except Exception:
+            # Loud, never skipped: name the event, then stop the projection.
+            log.error("projection_failed_on_event", projection=self.name,
+                      notification_id=tracking.notification_id, event=type(domain_event).__name__,
+                      case=str(domain_event.originator_id))
+            raise
 
 
 @dataclass(frozen=True)

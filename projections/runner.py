@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -23,12 +24,14 @@ class SQLiteCaseList(SQLiteViews):
     """The case list in the embedded views file."""
 
     ddl = DDL
+    tables = ("case_list",)
 
 
 class PostgresCaseList(PostgresViews):
     """The case list in PostgreSQL."""
 
     ddl = DDL
+    tables = ("case_list",)
     view_name = "case_list"
 
 
@@ -100,7 +103,7 @@ class EmbeddedProjector:
                 log.error("projection_failed", error_type=type(error).__name__)
                 return
 
-    def catch_up(self, batch: int = 500) -> int:
+    def catch_up(self, batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
         """Process everything recorded since the view's position; returns how many events."""
         done = 0
         with self._lock:
@@ -111,16 +114,20 @@ class EmbeddedProjector:
                 )
                 for notification in notifications:
                     event = self.petitions.mapper.to_domain_event(notification)
-                    try:
-                        self.projection.process_event(event, Tracking(self.petitions.name, notification.id))
-                    except Exception:
-                        log.error("projection_failed_on_event", projection=self.projection.name,
-                                  notification_id=notification.id, topic=notification.topic)
-                        raise
+                    self.projection.process_event(event, Tracking(self.petitions.name, notification.id))
                     position = notification.id
                     done += 1
+                if progress is not None and notifications:
+                    progress(notifications[-1].id)
                 if len(notifications) < batch:
                     return done
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Empty the view and process the whole history again."""
+        with self._lock:
+            self.projection.view.reset(self.petitions.name)
+            self.projection.forget()
+        return self.catch_up(progress=progress)
 
 
 def subscribe(projection: CaseListProjection, env: dict[str, str]) -> BaseProjectionRunner[Any]:

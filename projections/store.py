@@ -28,6 +28,7 @@ class Views(TrackingRecorder):
     """What every view store offers: DDL of its tables, atomic writes with tracking, and reads."""
 
     ddl: ClassVar[Sequence[str]] = ()
+    tables: ClassVar[Sequence[str]] = ()
 
     def write(self, tracking: Tracking | None, statements: Sequence[Statement]) -> None:
         """Run the statements and record the tracking position, in one transaction."""
@@ -43,6 +44,10 @@ class Views(TrackingRecorder):
 
     def close(self) -> None:
         """Release the database connections."""
+        raise NotImplementedError  # each engine's class below implements it
+
+    def reset(self, application_name: str) -> None:
+        """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
         raise NotImplementedError  # each engine's class below implements it
 
 
@@ -77,6 +82,13 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
     def close(self) -> None:
         """Release the database connections."""
         self.datastore.close()
+
+    def reset(self, application_name: str) -> None:
+        """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
+        with self.datastore.transaction(commit=True) as c:
+            for table in self.tables:
+                c.execute(f"DELETE FROM {table}")
+            c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
 
 
 class PostgresViews(PostgresTrackingRecorder, Views):
@@ -114,3 +126,13 @@ class PostgresViews(PostgresTrackingRecorder, Views):
     def close(self) -> None:
         """Release the database connections."""
         self.datastore.close()
+
+    def reset(self, application_name: str) -> None:
+        """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
+        with self.datastore.transaction(commit=True) as c:
+            for table in self.tables:
+                c.execute(SQL("DELETE FROM {0}.{1}").format(
+                    Identifier(self.datastore.schema), Identifier(table)))
+            c.execute(SQL("DELETE FROM {0}.{1} WHERE application_name = %s").format(
+                Identifier(self.datastore.schema), Identifier(self.tracking_table_name)),
+                (application_name,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -118,3 +119,40 @@ def test_on_postgres_the_runner_follows_by_subscription(make_service: MakeServic
     rows = list_cases(projection.view, ListQuery(within_path="/county/"), date(2026, 9, 2))[0]
     assert {r["id"]: r["status"] for r in rows}[str(outcome.petition.id)] == "accepted"
     assert str(pid) in {r["id"] for r in rows}
+
+
+def test_a_rebuild_interrupted_midway_and_resumed_equals_a_clean_rebuild(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Killing the projector mid-rebuild and starting again gives the rows a clean rebuild gives."""
+    clock = FakeClock()
+    service = make_service(clock)
+    office = Office(service, clock)
+    directory = directory_with_tree()
+    for _ in range(6):
+        accepted_case(office)
+    env = views_env(service, tmp_path)
+    projection = case_list_projection(build_views(env), service, directory)
+    clean = EmbeddedProjector(service, projection)
+    clean.rebuild()
+    everything = ListQuery(within_path="/county/", limit=200)
+    expected = list_cases(projection.view, everything, date(2026, 9, 2))[0]
+
+    class Crash(Exception):
+        """The process dying in the middle of the rebuild."""
+
+    seen = 0
+    original = projection.process_event
+
+    def crash_after_seven(event: Any, tracking: Any) -> None:
+        nonlocal seen
+        seen += 1
+        if seen > 7:
+            raise Crash
+        original(event, tracking)
+
+    projection.process_event = crash_after_seven  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        EmbeddedProjector(service, projection).rebuild()
+    restarted = case_list_projection(build_views(env), service, directory)
+    assert EmbeddedProjector(service, restarted).catch_up() == 18 - 7
+    assert list_cases(restarted.view, everything, date(2026, 9, 2))[0] == expected
