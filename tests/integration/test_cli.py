@@ -50,3 +50,13 @@ def test_a_malformed_schedule_is_refused_with_the_problem_named(tmp_path: Path) 
     assert result.returncode == 2
     assert "2031-02-30" in result.stdout
     assert not (tmp_path / "data" / "holidays.json").exists()
+
+
+def test_views_rebuild_refills_the_case_list_from_the_events(tmp_path: Path) -> None:
+    """`petitions views rebuild` empties the list view and fills it again from every event."""
+    assert run(tmp_path, "sample").returncode == 0
+    rebuilt = run(tmp_path, "views", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "rebuilt case_list from 3 events" in rebuilt.stdout
+    unknown = run(tmp_path, "views", "rebuild", "nonsense")
+    assert unknown.returncode == 2 and "no view named nonsense" in unknown.stdout
