@@ -267,6 +267,41 @@ def projector() -> None:
         container.close()
 
 
+scheduler_app = typer.Typer(help="Scheduled jobs: the deadline sweep.", invoke_without_command=True)
+app.add_typer(scheduler_app, name="scheduler")
+
+
+@scheduler_app.callback()
+def scheduler_main(ctx: typer.Context,
+                   minutes: Annotated[int, typer.Option(help="how often the jobs run")] = 15) -> None:
+    """Run the jobs every few minutes until stopped; several processes may run, one acts."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from scheduler.runner import run_forever
+
+    container = build()
+    try:
+        run_forever(container, minutes)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        container.close()
+
+
+@scheduler_app.command("run-once")
+def scheduler_run_once() -> None:
+    """Run every job once and exit (for operators and tests)."""
+    from scheduler.runner import run_once
+
+    container = build()
+    try:
+        done = run_once(container)
+        console.print("scheduler: " + (", ".join(f"{k}: {v}" for k, v in done.items())
+                                       or "another scheduler is acting; nothing done"))
+    finally:
+        container.close()
+
+
 def main() -> None:
     """Entry point of the `petitions` script."""
     app()

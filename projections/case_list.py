@@ -13,7 +13,7 @@ from typing import Any, cast
 from uuid import UUID
 
 import structlog
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
 from domain import events as ev
@@ -38,6 +38,17 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS case_list_status ON {s}case_list (status, received_at DESC)",
     "CREATE INDEX IF NOT EXISTS case_list_responsible ON {s}case_list (responsible_path)",
     "CREATE INDEX IF NOT EXISTS case_list_location ON {s}case_list (location_path)",
+    # The deadline index: every running office deadline, for the sweep and the due-soon rule.
+    "CREATE TABLE IF NOT EXISTS {s}deadline_index ("
+    " petition_id TEXT NOT NULL, idx INTEGER NOT NULL, clock TEXT NOT NULL, due TEXT NOT NULL,"
+    " status TEXT NOT NULL, responsible_unit TEXT NOT NULL, responsible_person TEXT NOT NULL,"
+    " PRIMARY KEY (petition_id, idx))",
+    "CREATE INDEX IF NOT EXISTS deadline_index_due ON {s}deadline_index (status, due)",
+)
+DELETE_DEADLINES = "DELETE FROM {s}deadline_index WHERE petition_id = %(id)s"
+INSERT_DEADLINE = (
+    "INSERT INTO {s}deadline_index VALUES (%(petition_id)s, %(idx)s, %(clock)s, %(due)s,"
+    " %(status)s, %(responsible_unit)s, %(responsible_person)s)"
 )
 UPSERT = (
     "INSERT INTO {s}case_list VALUES (%(id)s, %(case_number)s, %(status)s, %(channel)s,"
@@ -71,6 +82,26 @@ def row(petition: Petition, path: UnitPath) -> dict[str, Any]:
         "has_missed": int(any(d.status == "missed" for d in running)),
         "urgent": int(petition.urgent), "headcount": petition.headcount, "version": petition.version,
     }
+
+
+def deadline_rows(petition: Petition) -> list[dict[str, Any]]:
+    """The running office deadlines of a petition (a lapsing petitioner window is no one's fault)."""
+    return [
+        {"petition_id": str(petition.id), "idx": i, "clock": d.clock, "due": d.due.isoformat(),
+         "status": d.status, "responsible_unit": petition.responsible_unit,
+         "responsible_person": petition.responsible_person}
+        for i, d in enumerate(petition.deadlines)
+        if d.is_running and not d.is_petitioner_window
+    ]
+
+
+def due_before(views: Views, day: date, after: str = "", limit: int = 1000) -> list[str]:
+    """Ids (after `after`, in order) of cases with an open deadline due before `day`."""
+    rows = views.query(
+        "SELECT DISTINCT petition_id FROM {s}deadline_index WHERE status = 'open' AND due < %(day)s"
+        " AND petition_id > %(after)s ORDER BY petition_id LIMIT %(limit)s",
+        {"day": day.isoformat(), "after": after, "limit": limit})
+    return [r["petition_id"] for r in rows]
 
 
 class CaseListProjection(Projection[Views]):
@@ -110,11 +141,15 @@ class CaseListProjection(Projection[Views]):
         """Every petition event changes the row to the petition's new state."""
         try:
             petition = self.petition_after(domain_event)
-            self.view.write(tracking, [(UPSERT, row(petition, self._path))])
+            self.view.write(tracking, [(UPSERT, row(petition, self._path)),
+                                       (DELETE_DEADLINES, {"id": str(petition.id)}),
+                                       *((INSERT_DEADLINE, d) for d in deadline_rows(petition))])
+        except IntegrityError:
+            raise  # another projector recorded this position first: not a failure of this event
         except Exception:
             # Loud, never skipped: name the event, then stop the projection.
             log.error("projection_failed_on_event", projection=self.name,
-                      notification_id=tracking.notification_id, event=type(domain_event).__name__,
+                      notification_id=tracking.notification_id, event_type=type(domain_event).__name__,
                       case=str(domain_event.originator_id))
             raise
 

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Tracking
 from eventsourcing.projection import BaseProjectionRunner
 
 from domain.directory import DirectoryService
@@ -24,14 +24,14 @@ class SQLiteCaseList(SQLiteViews):
     """The case list in the embedded views file."""
 
     ddl = DDL
-    tables = ("case_list",)
+    tables = ("case_list", "deadline_index")
 
 
 class PostgresCaseList(PostgresViews):
     """The case list in PostgreSQL."""
 
     ddl = DDL
-    tables = ("case_list",)
+    tables = ("case_list", "deadline_index")
     view_name = "case_list"
 
 
@@ -114,13 +114,20 @@ class EmbeddedProjector:
                 )
                 for notification in notifications:
                     event = self.petitions.mapper.to_domain_event(notification)
-                    self.projection.process_event(event, Tracking(self.petitions.name, notification.id))
+                    try:
+                        self.projection.process_event(event, Tracking(self.petitions.name, notification.id))
+                    except IntegrityError:
+                        # Another projector on the same views got here first: go on from its position.
+                        position = self.projection.view.position(self.petitions.name)
+                        break
                     position = notification.id
                     done += 1
-                if progress is not None and notifications:
-                    progress(notifications[-1].id)
-                if len(notifications) < batch:
-                    return done
+                else:
+                    if progress is not None and notifications:
+                        progress(notifications[-1].id)
+                    if len(notifications) < batch:
+                        return done
+                    continue
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Empty the view and process the whole history again."""

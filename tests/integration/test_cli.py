@@ -60,3 +60,11 @@ def test_views_rebuild_refills_the_case_list_from_the_events(tmp_path: Path) -> 
     assert "rebuilt case_list from 3 events" in rebuilt.stdout
     unknown = run(tmp_path, "views", "rebuild", "nonsense")
     assert unknown.returncode == 2 and "no view named nonsense" in unknown.stdout
+
+
+def test_scheduler_run_once_sweeps_and_exits(tmp_path: Path) -> None:
+    """`petitions scheduler run-once` runs the deadline sweep once and exits."""
+    assert run(tmp_path, "sample").returncode == 0
+    result = run(tmp_path, "scheduler", "run-once")
+    assert result.returncode == 0, result.stderr
+    assert "deadline_sweep: 0" in result.stdout
