@@ -201,9 +201,16 @@ def serve(
     console.print(f"petitions: serving on http://{bind_host}:{bind_port}  "
                   f"(API docs: http://{bind_host}:{bind_port}/docs; log in with "
                   f"POST /api/v1/auth/token)")
+    scheduler = None
+    if settings.store == "sqlite":  # embedded: the scheduler runs in-process
+        from scheduler.runner import start_in_process
+
+        scheduler = start_in_process(container)
     try:
         uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="warning")
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         container.close()
 
 

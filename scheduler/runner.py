@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import psycopg
 import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from petitions.bootstrap import Container
@@ -54,3 +56,12 @@ def run_forever(container: Container, minutes: int = 15) -> None:
                       id="jobs", max_instances=1, coalesce=True, next_run_time=None)
     run_once(container)
     scheduler.start()
+
+
+def start_in_process(container: Container, minutes: int = 15) -> BackgroundScheduler:
+    """The embedded mode's scheduler: the same jobs in a background thread of the server."""
+    scheduler = BackgroundScheduler(timezone=str(container.petitions.policy.tz))
+    scheduler.add_job(run_once, "interval", minutes=minutes, args=[container], id="jobs",
+                      max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.start()
+    return scheduler
