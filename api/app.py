@@ -8,7 +8,17 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import errors, logs
-from api.routers import actions, auth, case_list, health, petitions, progress, units, users
+from api.routers import (
+    actions,
+    auth,
+    case_list,
+    health,
+    petitions,
+    progress,
+    responsibility,
+    units,
+    users,
+)
 from petitions.bootstrap import Container
 
 DESCRIPTION = """Letters-and-visits (信访) case tracker.
@@ -25,7 +35,8 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="petitions", version="1", description=DESCRIPTION)
     app.state.container = container
     errors.install(app)
-    for module in (auth, units, users, case_list, petitions, actions, progress, health):
+    for module in (auth, units, users, case_list, petitions, actions, progress, responsibility,
+                   health):
         app.include_router(module.router)
     app.add_middleware(logs.BodyLimit, limit=container.settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

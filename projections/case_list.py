@@ -19,6 +19,8 @@ from eventsourcing.projection import Projection
 from domain import events as ev
 from domain.errors import InvalidField
 from domain.petition import Petition
+from projections.responsibility import DDL as FACTS_DDL
+from projections.responsibility import Before, facts
 from projections.store import Views
 
 _EVENT_CLASSES: list[type] = [ev.Registered, *ev.PetitionEvent.__subclasses__(),
@@ -44,6 +46,7 @@ DDL = (
     " status TEXT NOT NULL, responsible_unit TEXT NOT NULL, responsible_person TEXT NOT NULL,"
     " PRIMARY KEY (petition_id, idx))",
     "CREATE INDEX IF NOT EXISTS deadline_index_due ON {s}deadline_index (status, due)",
+    *FACTS_DDL,
 )
 DELETE_DEADLINES = "DELETE FROM {s}deadline_index WHERE petition_id = %(id)s"
 INSERT_DEADLINE = (
@@ -121,29 +124,31 @@ class CaseListProjection(Projection[Views]):
         """Drop the cached petitions (before a rebuild)."""
         self._cache.clear()
 
-    def petition_after(self, event: Any) -> Petition:
-        """The petition as this event leaves it: applied to the cached one, or loaded."""
+    def petition_after(self, event: Any) -> tuple[Before | None, Petition]:
+        """What the petition was just before the event, and the petition as the event leaves it."""
         pid, version = event.originator_id, event.originator_version
         cached = self._cache.pop(pid, None)
         if isinstance(event, ev.Registered):
-            petition: Petition = cast(Petition, event.mutate(None))  # Registered creates it
-        elif cached is not None and cached.version == version - 1:
-            petition = event.mutate(cached) or cached
+            before, petition = None, cast(Petition, event.mutate(None))  # Registered creates it
         else:
-            petition = self._load(pid, version)
+            prior = cached if cached is not None and cached.version == version - 1 else None
+            prior = prior or self._load(pid, version - 1)
+            before = Before.of(prior)
+            petition = event.mutate(prior) or prior
         self._cache[pid] = petition
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-        return petition
+        return before, petition
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Every petition event changes the row to the petition's new state."""
         try:
-            petition = self.petition_after(domain_event)
+            before, petition = self.petition_after(domain_event)
             self.view.write(tracking, [(UPSERT, row(petition, self._path)),
                                        (DELETE_DEADLINES, {"id": str(petition.id)}),
-                                       *((INSERT_DEADLINE, d) for d in deadline_rows(petition))])
+                                       *((INSERT_DEADLINE, d) for d in deadline_rows(petition)),
+                                       *facts(domain_event, before, petition, self._path)])
         except IntegrityError:
             raise  # another projector recorded this position first: not a failure of this event
         except Exception:

@@ -24,14 +24,14 @@ class SQLiteCaseList(SQLiteViews):
     """The case list in the embedded views file."""
 
     ddl = DDL
-    tables = ("case_list", "deadline_index")
+    tables = ("case_list", "deadline_index", "responsibility_facts")
 
 
 class PostgresCaseList(PostgresViews):
     """The case list in PostgreSQL."""
 
     ddl = DDL
-    tables = ("case_list", "deadline_index")
+    tables = ("case_list", "deadline_index", "responsibility_facts")
     view_name = "case_list"
 
 

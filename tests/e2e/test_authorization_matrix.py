@@ -224,7 +224,21 @@ def check_list_cases(api: Running) -> None:
     assert outside.status_code == 403
 
 
+def check_responsibility(api: Running) -> None:
+    """Leaders and auditors read responsibility for their own subtree; nobody else does."""
+    path = "/api/v1/responsibility"
+    assert call(api, "GET", path, None).status_code == 401
+    for role in ROLES:
+        for seat in SEATS:
+            answer = call(api, "GET", path, f"{role}_{seat}")
+            expected = 200 if role in ("leader", "auditor") else 403
+            assert answer.status_code == expected, (role, seat, answer.text)
+    assert call(api, "GET", path + "?unit=town1", "leader_town2").status_code == 403
+    assert call(api, "GET", path + "?unit=town1", "auditor_county").status_code == 200
+
+
 OTHER_ROUTES: dict[tuple[str, str], Callable[[Running], None]] = {
+    ("GET", "/api/v1/responsibility"): check_responsibility,
     ("GET", "/api/v1/petitions"): check_list_cases,
     ("POST", "/api/v1/petitions"): check_register,
     ("POST", "/api/v1/units"): check_create(

@@ -156,3 +156,31 @@ def test_a_rebuild_interrupted_midway_and_resumed_equals_a_clean_rebuild(
     restarted = case_list_projection(build_views(env), service, directory)
     assert EmbeddedProjector(service, restarted).catch_up() == 18 - 7
     assert list_cases(restarted.view, everything, date(2026, 9, 2))[0] == expected
+
+
+def test_a_missed_deadline_stays_charged_to_whoever_was_responsible_then(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Responsibility charges a miss to the unit and person of that moment, not to later holders."""
+    from projections.responsibility import responsibility
+
+    clock = FakeClock()
+    service = make_service(clock)
+    office = Office(service, clock)
+    directory = directory_with_tree()
+    projection = case_list_projection(build_views(views_env(service, tmp_path)), service, directory)
+    late = office.register(location_unit="town1")
+    office.do("assign", late, actor="reception1", unit="town1", person="handler1", mode="assign")
+    clock.advance(days=20)
+    service.record_missed_deadlines(late)
+    office.do("accept", late, actor="handler2")  # handler2 takes over after the miss
+    on_time = accepted_case(office)
+    office.do("reply", on_time, opinion="support", text="同意")
+    EmbeddedProjector(service, projection).catch_up()
+    report = responsibility(projection.view, "/county/", date(2026, 9, 1), date(2026, 12, 31))
+    people = {(p["unit"], p["person"]): p for p in report["people"]}
+    assert people[("town1", "handler1")]["missed"] == 1
+    assert people.get(("town1", "handler2"), {"missed": 0})["missed"] == 0
+    units = {u["unit"]: u for u in report["units"]}
+    assert units["county"]["received"] == 2 and units["county"]["met"] == 2  # triage, both cases
+    assert units["town1"]["met"] == 2  # on_time: acceptance, then handling by the reply
+    assert units["town1"]["open"] == 2 and units["town1"]["on_time_rate"] == round(2 / 3, 4)

@@ -1,0 +1,43 @@
+"""The responsibility view: per unit and per person over a period."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import CurrentUser, Services, require
+from domain.errors import InvalidField
+from projections.case_list import unit_paths
+from projections.responsibility import responsibility
+
+router = APIRouter(prefix="/api/v1", tags=["responsibility"])
+
+
+@router.get("/responsibility", summary="Who was responsible for what (责任追究)",
+            responses={401: {"description": "no or bad token"},
+                       403: {"description": "your role may not read this, or the unit is not yours"},
+                       422: {"description": "invalid period or unit"}})
+def read_responsibility(
+    user: CurrentUser, services: Services,
+    unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree; default yours")] = None,
+    start: Annotated[date | None, Query(alias="from", description="first day; default 90 days ago")] = None,
+    end: Annotated[date | None, Query(alias="to", description="last day; default today")] = None,
+) -> dict[str, Any]:
+    """Cases received, open, closed; deadlines met and missed (charged to whoever was responsible
+    when it happened); on-time and satisfaction rates; escalations, supervisions, package cases."""
+    require(user, "leader", "auditor")
+    today = datetime.now(UTC).astimezone(services.petitions.policy.tz).date()
+    end = end or today
+    start = start or end - timedelta(days=90)
+    if start > end:
+        raise InvalidField("from", "must not be after `to`")
+    directory = services.directory
+    target = unit or user.unit
+    directory.unit(target)
+    if not directory.within(target, user.unit):
+        raise HTTPException(403, "unit: you may read only your own unit and the units below it")
+    if services.projector is not None:
+        services.projector.catch_up()
+    return responsibility(services.views, unit_paths(directory.ancestors)(target), start, end)

@@ -1,0 +1,120 @@
+"""Responsibility facts: who was responsible for what, charged at the moment it happened."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain import events as ev
+from domain.petition import Petition
+from projections.store import Statement, Views
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS {s}responsibility_facts ("
+    " petition_id TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL, day TEXT NOT NULL,"
+    " kind TEXT NOT NULL, unit TEXT NOT NULL, unit_path TEXT NOT NULL, person TEXT NOT NULL,"
+    " PRIMARY KEY (petition_id, version, seq))",
+    "CREATE INDEX IF NOT EXISTS responsibility_day ON {s}responsibility_facts (day, unit_path)",
+)
+INSERT_FACT = (
+    "INSERT INTO {s}responsibility_facts VALUES (%(petition_id)s, %(version)s, %(seq)s, %(day)s,"
+    " %(kind)s, %(unit)s, %(unit_path)s, %(person)s) ON CONFLICT DO NOTHING"
+)
+ENDINGS = (ev.Closed, ev.RereviewDecided, ev.Redirected, ev.Declined)
+KINDS = ("received", "closed", "met", "missed", "satisfied", "basically_satisfied", "dissatisfied",
+         "escalated", "supervised", "packaged")
+
+
+@dataclass(frozen=True)
+class Before:
+    """What the projection needs of a petition just before an event."""
+
+    unit: str
+    person: str
+    statuses: tuple[str, ...]
+
+    @classmethod
+    def of(cls, petition: Petition) -> Before:
+        """Take it from the petition."""
+        return cls(petition.responsible_unit, petition.responsible_person,
+                   tuple(d.status for d in petition.deadlines))
+
+
+def facts(event: Any, before: Before | None, after: Petition, path: Any) -> list[Statement]:
+    """The facts an event adds, each charged to whoever was responsible when it happened."""
+    found: list[tuple[str, str, str]] = []
+    if before is None:
+        found.append(("received", after.receiving_unit, after.registered_by))
+    else:
+        unit, person = before.unit, before.person
+        for i, deadline in enumerate(after.deadlines):
+            was = before.statuses[i] if i < len(before.statuses) else None
+            if deadline.is_petitioner_window or deadline.status == was:
+                continue
+            if deadline.status == "met":
+                found.append(("met", unit, person))
+            elif deadline.status == "missed" and not isinstance(event, ev.DeadlineMissed):
+                found.append(("missed", unit, person))  # closed late, the sweep never saw it
+        if isinstance(event, ev.DeadlineMissed):
+            found.append(("missed", event.responsible_unit, event.responsible_person))
+        if isinstance(event, ENDINGS):
+            found.append(("closed", unit, person))
+        if isinstance(event, ev.Rated):
+            found.append((event.satisfaction, unit, person))
+        if isinstance(event, ev.Escalated):
+            found.append(("escalated", unit, person))
+        if isinstance(event, ev.Supervised):
+            found.append(("supervised", unit, person))
+        if isinstance(event, ev.Packaged):
+            found.append(("packaged", unit, event.leader))
+    day = after.office_date(getattr(event, "at", after.registered_at)).isoformat()
+    return [(INSERT_FACT, {"petition_id": str(after.id), "version": after.version, "seq": seq,
+                           "day": day, "kind": kind, "unit": unit, "unit_path": path(unit),
+                           "person": person})
+            for seq, (kind, unit, person) in enumerate(found)]
+
+
+def figures(counts: dict[str, int]) -> dict[str, Any]:
+    """The domain page's figures from counts of facts."""
+    rated = counts["satisfied"] + counts["basically_satisfied"] + counts["dissatisfied"]
+    judged = counts["met"] + counts["missed"]
+    return {
+        **{k: counts[k] for k in KINDS},
+        "on_time_rate": round(counts["met"] / judged, 4) if judged else None,
+        "satisfaction_rate": (round((counts["satisfied"] + counts["basically_satisfied"]) / rated, 4)
+                              if rated else None),
+    }
+
+
+def responsibility(views: Views, within_path: str, start: date, end: date) -> dict[str, Any]:
+    """Per unit and per person, the facts of the period, and the cases each holds open now."""
+    rows = views.query(
+        "SELECT unit, person, kind, COUNT(*) AS n FROM {s}responsibility_facts"
+        " WHERE unit_path LIKE %(within)s AND day >= %(start)s AND day <= %(end)s"
+        " GROUP BY unit, person, kind",
+        {"within": within_path + "%", "start": start.isoformat(), "end": end.isoformat()})
+    units: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+    people: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+    for r in rows:
+        units[r["unit"]][r["kind"]] += int(r["n"])
+        people[(r["unit"], r["person"])][r["kind"]] += int(r["n"])
+    open_rows = views.query(
+        "SELECT responsible_unit, responsible_person, COUNT(*) AS n FROM {s}case_list"
+        " WHERE responsible_path LIKE %(within)s AND status NOT IN"
+        " ('redirected', 'declined', 'closed', 'final') GROUP BY responsible_unit, responsible_person",
+        {"within": within_path + "%"})
+    open_units: dict[str, int] = defaultdict(int)
+    open_people: dict[tuple[str, str], int] = {}
+    for r in open_rows:
+        open_units[r["responsible_unit"]] += int(r["n"])
+        open_people[(r["responsible_unit"], r["responsible_person"])] = int(r["n"])
+        units.setdefault(r["responsible_unit"], dict.fromkeys(KINDS, 0))
+        people.setdefault((r["responsible_unit"], r["responsible_person"]), dict.fromkeys(KINDS, 0))
+    return {
+        "from": start, "to": end,
+        "units": [{"unit": u, "open": open_units.get(u, 0), **figures(c)} for u, c in sorted(units.items())],
+        "people": [{"unit": u, "person": p, "open": open_people.get((u, p), 0), **figures(c)}
+                   for (u, p), c in sorted(people.items())],
+    }
