@@ -42,9 +42,9 @@ def entries() -> Iterator[list[MutableMapping[str, Any]]]:
 
 
 def request_line(entries: list[MutableMapping[str, Any]], answer: httpx.Response) -> MutableMapping[str, Any]:
-    """The one request line logged for this answer, waiting up to five seconds for it."""
+    """The one request line logged for this answer, waiting (up to 30 s on a loaded machine) for it."""
     request_id = answer.headers["X-Request-ID"]
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30
     while True:
         lines = [e for e in list(entries) if (e.get("event"), e.get("request_id")) == ("request", request_id)]
         if lines or time.monotonic() > deadline:
