@@ -18,6 +18,7 @@ from api.routers import (
     responsibility,
     units,
     users,
+    warnings,
 )
 from petitions.bootstrap import Container
 
@@ -36,7 +37,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     errors.install(app)
     for module in (auth, units, users, case_list, petitions, actions, progress, responsibility,
-                   health):
+                   warnings, health):
         app.include_router(module.router)
     app.add_middleware(logs.BodyLimit, limit=container.settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -19,6 +19,8 @@ from eventsourcing.projection import Projection
 from domain import events as ev
 from domain.errors import InvalidField
 from domain.petition import Petition
+from projections.board import DDL as BOARD_DDL
+from projections.board import changes, standing
 from projections.responsibility import DDL as FACTS_DDL
 from projections.responsibility import Before, facts
 from projections.store import Views
@@ -47,6 +49,7 @@ DDL = (
     " PRIMARY KEY (petition_id, idx))",
     "CREATE INDEX IF NOT EXISTS deadline_index_due ON {s}deadline_index (status, due)",
     *FACTS_DDL,
+    *BOARD_DDL,
 )
 DELETE_DEADLINES = "DELETE FROM {s}deadline_index WHERE petition_id = %(id)s"
 INSERT_DEADLINE = (
@@ -133,7 +136,7 @@ class CaseListProjection(Projection[Views]):
         else:
             prior = cached if cached is not None and cached.version == version - 1 else None
             prior = prior or self._load(pid, version - 1)
-            before = Before.of(prior)
+            before = Before.of(prior, standing(prior))
             petition = event.mutate(prior) or prior
         self._cache[pid] = petition
         if len(self._cache) > self._cache_size:
@@ -148,7 +151,9 @@ class CaseListProjection(Projection[Views]):
             self.view.write(tracking, [(UPSERT, row(petition, self._path)),
                                        (DELETE_DEADLINES, {"id": str(petition.id)}),
                                        *((INSERT_DEADLINE, d) for d in deadline_rows(petition)),
-                                       *facts(domain_event, before, petition, self._path)])
+                                       *facts(domain_event, before, petition, self._path),
+                                       *changes(before.warnings if before else {}, petition,
+                                                domain_event.timestamp, self._path)])
         except IntegrityError:
             raise  # another projector recorded this position first: not a failure of this event
         except Exception:

@@ -34,12 +34,13 @@ class Before:
     unit: str
     person: str
     statuses: tuple[str, ...]
+    warnings: dict[tuple[str, str], str]
 
     @classmethod
-    def of(cls, petition: Petition) -> Before:
-        """Take it from the petition."""
+    def of(cls, petition: Petition, warnings: dict[tuple[str, str], str]) -> Before:
+        """Take it from the petition (and the warnings it raised, worked out by the caller)."""
         return cls(petition.responsible_unit, petition.responsible_person,
-                   tuple(d.status for d in petition.deadlines))
+                   tuple(d.status for d in petition.deadlines), warnings)
 
 
 def facts(event: Any, before: Before | None, after: Petition, path: Any) -> list[Statement]:

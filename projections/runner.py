@@ -24,14 +24,14 @@ class SQLiteCaseList(SQLiteViews):
     """The case list in the embedded views file."""
 
     ddl = DDL
-    tables = ("case_list", "deadline_index", "responsibility_facts")
+    tables = ("case_list", "deadline_index", "responsibility_facts", "warning_board")
 
 
 class PostgresCaseList(PostgresViews):
     """The case list in PostgreSQL."""
 
     ddl = DDL
-    tables = ("case_list", "deadline_index", "responsibility_facts")
+    tables = ("case_list", "deadline_index", "responsibility_facts", "warning_board")
     view_name = "case_list"
 
 

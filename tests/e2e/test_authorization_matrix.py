@@ -237,7 +237,21 @@ def check_responsibility(api: Running) -> None:
     assert call(api, "GET", path + "?unit=town1", "auditor_county").status_code == 200
 
 
+def check_board(api: Running) -> None:
+    """Case readers read the board of their subtree; admins do not; another subtree is refused."""
+    pid = new_case(api)
+    answer = api.act(pid, "escalate", "handler_county", to_unit="county", reason="重大")
+    assert answer.status_code == 200
+    assert call(api, "GET", "/api/v1/warnings", None).status_code == 401
+    for role in ROLES:
+        for seat in SEATS:
+            answer = call(api, "GET", "/api/v1/warnings", f"{role}_{seat}")
+            assert answer.status_code == (403 if role == "admin" else 200), (role, seat)
+    assert call(api, "GET", "/api/v1/warnings?unit=town1", "leader_town2").status_code == 403
+
+
 OTHER_ROUTES: dict[tuple[str, str], Callable[[Running], None]] = {
+    ("GET", "/api/v1/warnings"): check_board,
     ("GET", "/api/v1/responsibility"): check_responsibility,
     ("GET", "/api/v1/petitions"): check_list_cases,
     ("POST", "/api/v1/petitions"): check_register,

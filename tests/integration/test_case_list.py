@@ -184,3 +184,30 @@ def test_a_missed_deadline_stays_charged_to_whoever_was_responsible_then(
     assert units["county"]["received"] == 2 and units["county"]["met"] == 2  # triage, both cases
     assert units["town1"]["met"] == 2  # on_time: acceptance, then handling by the reply
     assert units["town1"]["open"] == 2 and units["town1"]["on_time_rate"] == round(2 / 3, 4)
+
+
+def test_board_warnings_are_raised_and_cleared_and_readable_as_of_a_past_moment(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Urgent stands until escalation; the board as of the moment between shows it, now does not."""
+    from datetime import UTC, datetime
+
+    from projections.board import board
+
+    clock = FakeClock()
+    service = make_service(clock)
+    office = Office(service, clock)
+    directory = directory_with_tree()
+    projector = EmbeddedProjector(service, case_list_projection(
+        build_views(views_env(service, tmp_path)), service, directory))
+    urgent = office.register(location_unit="town1", urgent=True, headcount=60,
+                             petitioners=[{"name": f"代表{i}"} for i in range(5)])
+    projector.catch_up()
+    between = datetime.now(UTC)
+    office.do("escalate", urgent, actor="reception1", to_unit="county", reason="重大紧急")
+    projector.catch_up()
+    view = projector.projection.view
+    then = {(w["rule"], w["level"]) for w in board(view, "/county/", between)}
+    now = {(w["rule"], w["level"]) for w in board(view, "/county/", datetime.now(UTC))}
+    assert then == {("urgent", "red"), ("group", "red")}
+    assert now == {("group", "red")}
+    assert board(view, "/county/town2/", between) == []  # responsible is the county, not town2

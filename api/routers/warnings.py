@@ -1,0 +1,56 @@
+"""The early-warning board: GET /api/v1/warnings, now or as it stood at a past moment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import AwareDatetime, BaseModel
+
+from api.deps import CurrentUser, Services, require
+from api.render import CASE_READERS
+from projections.board import board
+from projections.case_list import unit_paths
+
+router = APIRouter(prefix="/api/v1", tags=["warnings"])
+
+
+class BoardWarning(BaseModel):
+    """A warning on the board: rule, level, case, who was responsible when it was raised."""
+
+    petition_id: str
+    case_number: str
+    rule: str
+    level: Literal["red", "orange", "yellow", "blue"]
+    detail: str
+    responsible_unit: str
+    responsible_person: str
+    raised_at: datetime
+    cleared_at: datetime | None
+
+
+@router.get("/warnings", response_model=list[BoardWarning], summary="The early-warning board (预警)",
+            responses={401: {"description": "no or bad token"},
+                       403: {"description": "your role may not read the board, or the unit is not yours"},
+                       422: {"description": "invalid filter"}})
+def read_warnings(
+    user: CurrentUser, services: Services,
+    unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree; default yours")] = None,
+    level: Literal["red", "orange", "yellow", "blue"] | None = None,
+    rule: Annotated[str | None, Query(max_length=32)] = None,
+    as_of: Annotated[AwareDatetime | None, Query(
+        description="record time: the board as it stood then; default now")] = None,
+) -> list[dict[str, Any]]:
+    """Warnings standing in the caller's subtree, most severe first."""
+    require(user, *CASE_READERS)
+    directory = services.directory
+    target = unit or user.unit
+    directory.unit(target)
+    if not directory.within(target, user.unit):
+        raise HTTPException(403, "unit: you may read only your own unit and the units below it")
+    if services.projector is not None:
+        services.projector.catch_up()
+    moment = as_of or datetime.now(UTC)
+    return board(services.views, unit_paths(directory.ancestors)(target), moment.astimezone(UTC),
+                 level=level, rule=rule)
