@@ -13,6 +13,7 @@ from domain.directory import DirectoryService
 from domain.requests import RequestKey
 from domain.service import PetitionService
 from petitions.bootstrap import Container
+from projections.case_list import unit_paths
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -86,3 +87,15 @@ async def request_key(
 
 
 Keyed = Annotated[RequestKey | None, Depends(request_key)]
+
+
+def subtree_path(services: Container, user: Principal, unit: str | None) -> str:
+    """The path of `unit` (default: the caller's), refused with 403 outside the caller's subtree."""
+    directory = services.directory
+    target = unit or user.unit
+    directory.unit(target)
+    if not directory.within(target, user.unit):
+        raise HTTPException(403, "unit: you may read only your own unit and the units below it")
+    if services.projector is not None:
+        services.projector.catch_up()  # embedded mode: a read sees every write before it
+    return unit_paths(directory.ancestors)(target)

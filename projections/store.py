@@ -7,6 +7,7 @@ prefix (PostgreSQL) and `%(name)s` for a parameter; for SQLite both are rewritte
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -30,25 +31,25 @@ class Views(TrackingRecorder):
     ddl: ClassVar[Sequence[str]] = ()
     tables: ClassVar[Sequence[str]] = ()
 
+    @abstractmethod
     def write(self, tracking: Tracking | None, statements: Sequence[Statement]) -> None:
         """Run the statements and record the tracking position, in one transaction."""
-        raise NotImplementedError  # each engine's class below implements it
 
+    @abstractmethod
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a SELECT, as dicts."""
-        raise NotImplementedError  # each engine's class below implements it
 
+    @abstractmethod
     def position(self, application_name: str) -> int:
         """The last notification id this view has processed (0 when none)."""
-        raise NotImplementedError  # each engine's class below implements it
 
+    @abstractmethod
     def close(self) -> None:
         """Release the database connections."""
-        raise NotImplementedError  # each engine's class below implements it
 
+    @abstractmethod
     def reset(self, application_name: str) -> None:
         """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
-        raise NotImplementedError  # each engine's class below implements it
 
 
 class SQLiteViews(SQLiteTrackingRecorder, Views):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, Services, require
+from api.deps import CurrentUser, Services, require, subtree_path
 from domain.errors import InvalidField
-from projections.case_list import unit_paths
 from projections.responsibility import responsibility
 
 router = APIRouter(prefix="/api/v1", tags=["responsibility"])
@@ -33,11 +32,4 @@ def read_responsibility(
     start = start or end - timedelta(days=90)
     if start > end:
         raise InvalidField("from", "must not be after `to`")
-    directory = services.directory
-    target = unit or user.unit
-    directory.unit(target)
-    if not directory.within(target, user.unit):
-        raise HTTPException(403, "unit: you may read only your own unit and the units below it")
-    if services.projector is not None:
-        services.projector.catch_up()
-    return responsibility(services.views, unit_paths(directory.ancestors)(target), start, end)
+    return responsibility(services.views, subtree_path(services, user, unit), start, end)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
-from api.deps import CurrentUser, Services, require
+from api.deps import CurrentUser, Services, require, subtree_path
 from api.render import CASE_READERS
 from projections.board import board
-from projections.case_list import unit_paths
 
 router = APIRouter(prefix="/api/v1", tags=["warnings"])
 
@@ -44,13 +43,6 @@ def read_warnings(
 ) -> list[dict[str, Any]]:
     """Warnings standing in the caller's subtree, most severe first."""
     require(user, *CASE_READERS)
-    directory = services.directory
-    target = unit or user.unit
-    directory.unit(target)
-    if not directory.within(target, user.unit):
-        raise HTTPException(403, "unit: you may read only your own unit and the units below it")
-    if services.projector is not None:
-        services.projector.catch_up()
     moment = as_of or datetime.now(UTC)
-    return board(services.views, unit_paths(directory.ancestors)(target), moment.astimezone(UTC),
+    return board(services.views, subtree_path(services, user, unit), moment.astimezone(UTC),
                  level=level, rule=rule)
