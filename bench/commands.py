@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -264,7 +265,7 @@ class BenchClock:
         return self.now
 
 
-class Side:
+class Side(ABC):
     """One application on its own fresh store; registers and drives cases a block at a time."""
 
     name = ""
@@ -274,18 +275,21 @@ class Side:
         self.ids: list[UUID] = []
         self.done_steps = 0
 
+    @abstractmethod
     def register(self, count: int) -> None:
-        raise NotImplementedError
+        """Register the next `count` cases."""
 
+    @abstractmethod
     def steps(self, count: int) -> None:
-        raise NotImplementedError
+        """Carry out the next `count` lifecycle commands."""
 
+    @abstractmethod
     def check_and_measure(self) -> dict[str, float]:
         """After the run (untimed): the first case is closed; stored sizes of its events."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the store."""
 
 
 def _sizes(recorder: Any, originator_id: UUID) -> dict[str, float]:
