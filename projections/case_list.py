@@ -23,7 +23,7 @@ from projections.board import DDL as BOARD_DDL
 from projections.board import changes, standing
 from projections.responsibility import DDL as FACTS_DDL
 from projections.responsibility import Before, facts
-from projections.store import Views
+from projections.store import Statement, Views
 
 _EVENT_CLASSES: list[type] = [ev.Registered, *ev.PetitionEvent.__subclasses__(),
                                *ev.AppealRequested.__subclasses__()]
@@ -143,17 +143,22 @@ class CaseListProjection(Projection[Views]):
             self._cache.popitem(last=False)
         return before, petition
 
+    def statements(self, domain_event: Any) -> list[Statement]:
+        """What one event changes in the views, in the order they must run (later ones may read
+        rows the earlier ones wrote, in the same transaction)."""
+        before, petition = self.petition_after(domain_event)
+        return [(UPSERT, row(petition, self._path)),
+                (DELETE_DEADLINES, {"id": str(petition.id)}),
+                *((INSERT_DEADLINE, d) for d in deadline_rows(petition)),
+                *facts(domain_event, before, petition, self._path),
+                *changes(before.warnings if before else {}, petition,
+                         domain_event.timestamp, self._path)]
+
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Every petition event changes the row to the petition's new state."""
         try:
-            before, petition = self.petition_after(domain_event)
-            self.view.write(tracking, [(UPSERT, row(petition, self._path)),
-                                       (DELETE_DEADLINES, {"id": str(petition.id)}),
-                                       *((INSERT_DEADLINE, d) for d in deadline_rows(petition)),
-                                       *facts(domain_event, before, petition, self._path),
-                                       *changes(before.warnings if before else {}, petition,
-                                                domain_event.timestamp, self._path)])
+            self.view.write(tracking, self.statements(domain_event))
         except IntegrityError:
             raise  # another projector recorded this position first: not a failure of this event
         except Exception:
