@@ -24,6 +24,7 @@ from domain.numbering import SerialAllocator
 from domain.petition import Petition, new_petition
 from domain.reading import HistoryEntry, history_entry
 from domain.requests import RequestKey, check_request, save_with_request
+from domain.rules import WarningRuleCommands
 from domain.transcodings import DateAsISO, DeadlineAsDict
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud by phone
@@ -51,7 +52,7 @@ def access_code_digest(case_number: str, code: str) -> str:
     return hashlib.sha256(f"{case_number}:{code.strip().upper()}".encode()).hexdigest()
 
 
-class PetitionService(Application[UUID]):
+class PetitionService(WarningRuleCommands, Application[UUID]):
     """Registers petitions and carries out every action on them, as stored events."""
 
     name = "PetitionService"
