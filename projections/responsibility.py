@@ -25,6 +25,8 @@ INSERT_FACT = (
 ENDINGS = (ev.Closed, ev.RereviewDecided, ev.Redirected, ev.Declined)
 KINDS = ("received", "closed", "met", "missed", "satisfied", "basically_satisfied", "dissatisfied",
          "escalated", "supervised", "packaged")
+# Each verdict on a deadline again, dated by its due date: summaries count deadlines by due date.
+DUE_KINDS = ("due_met", "due_missed")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Before:
 def facts(event: Any, before: Before | None, after: Petition, path: Any) -> list[Statement]:
     """The facts an event adds, each charged to whoever was responsible when it happened."""
     found: list[tuple[str, str, str]] = []
+    by_due: list[tuple[str, str, str, str]] = []
     if before is None:
         found.append(("received", after.receiving_unit, after.registered_by))
     else:
@@ -58,6 +61,10 @@ def facts(event: Any, before: Before | None, after: Petition, path: Any) -> list
                 found.append(("met", unit, person))
             elif deadline.status == "missed" and not isinstance(event, ev.DeadlineMissed):
                 found.append(("missed", unit, person))  # closed late, the sweep never saw it
+            if deadline.status in ("met", "missed"):
+                charged = ((event.responsible_unit, event.responsible_person)
+                           if isinstance(event, ev.DeadlineMissed) else (unit, person))
+                by_due.append((f"due_{deadline.status}", *charged, deadline.due.isoformat()))
         if isinstance(event, ev.DeadlineMissed):
             found.append(("missed", event.responsible_unit, event.responsible_person))
         if isinstance(event, ENDINGS):
@@ -71,10 +78,11 @@ def facts(event: Any, before: Before | None, after: Petition, path: Any) -> list
         if isinstance(event, ev.Packaged):
             found.append(("packaged", unit, event.leader))
     day = after.office_date(getattr(event, "at", after.registered_at)).isoformat()
+    dated = [(kind, unit, person, day) for kind, unit, person in found] + by_due
     return [(INSERT_FACT, {"petition_id": str(after.id), "version": after.version, "seq": seq,
-                           "day": day, "kind": kind, "unit": unit, "unit_path": path(unit),
+                           "day": on, "kind": kind, "unit": unit, "unit_path": path(unit),
                            "person": person})
-            for seq, (kind, unit, person) in enumerate(found)]
+            for seq, (kind, unit, person, on) in enumerate(dated)]
 
 
 def figures(counts: dict[str, int]) -> dict[str, Any]:
@@ -99,6 +107,8 @@ def responsibility(views: Views, within_path: str, start: date, end: date) -> di
     units: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
     people: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
     for r in rows:
+        if r["kind"] in DUE_KINDS:
+            continue  # the same verdicts by due date, for the summaries
         units[r["unit"]][r["kind"]] += int(r["n"])
         people[(r["unit"], r["person"])][r["kind"]] += int(r["n"])
     open_rows = views.query(
