@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from functools import singledispatchmethod
@@ -167,6 +167,32 @@ class CaseListProjection(Projection[Views]):
                       notification_id=tracking.notification_id, event_type=type(domain_event).__name__,
                       case=str(domain_event.originator_id))
             raise
+
+    def process_events(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        """Many events in one transaction, in order, tracking the last (a rebuild, a catch-up).
+
+        A batch that fails is rolled back and done again one event at a time, so the failing
+        event is named and everything before it is kept.
+        """
+        if len(batch) == 1:
+            self.process_event(*batch[0])
+            return
+        try:
+            statements = [s for event, _ in batch for s in self.statements(event)]
+            self.view.write(batch[-1][1], statements, claim=batch[0][1])
+        except IntegrityError:
+            first = batch[0][1]
+            if self.view.position(first.application_name) >= first.notification_id:
+                raise  # another projector recorded part of this batch first
+            self._one_by_one(batch)
+        except Exception:
+            self._one_by_one(batch)
+
+    def _one_by_one(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        log.warning("projection_batch_failed_redoing_one_by_one", projection=self.name,
+                    first=batch[0][1].notification_id, last=batch[-1][1].notification_id)
+        for event, tracking in batch:
+            self.process_event(event, tracking)
 
 
 @dataclass(frozen=True)

@@ -104,37 +104,41 @@ class EmbeddedProjector:
                 return
 
     def catch_up(self, batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
-        """Process everything recorded since the view's position; returns how many events."""
-        done = 0
+        """Process everything recorded since the view's position, a page of events per
+        transaction; returns how many events."""
+        done, name = 0, self.petitions.name
         with self._lock:
-            position = self.projection.view.position(self.petitions.name)
+            position = self.projection.view.position(name)
             while True:
                 notifications = self.petitions.recorder.select_notifications(
                     start=position + 1, limit=batch, topics=list(self.projection.topics)
                 )
-                for notification in notifications:
-                    event = self.petitions.mapper.to_domain_event(notification)
-                    try:
-                        self.projection.process_event(event, Tracking(self.petitions.name, notification.id))
-                    except IntegrityError:
-                        # Another projector on the same views got here first: go on from its position.
-                        position = self.projection.view.position(self.petitions.name)
-                        break
-                    position = notification.id
-                    done += 1
-                else:
-                    if progress is not None and notifications:
-                        progress(notifications[-1].id)
-                    if len(notifications) < batch:
-                        return done
+                if not notifications:
+                    return done
+                to_event = self.petitions.mapper.to_domain_event
+                try:
+                    self.projection.process_events([(to_event(n), Tracking(name, n.id))
+                                                    for n in notifications])
+                except IntegrityError:
+                    # Another projector on the same views got here first: go on from its position.
+                    moved = self.projection.view.position(name)
+                    if moved <= position:
+                        raise
+                    position = moved
                     continue
+                position = notifications[-1].id
+                done += len(notifications)
+                if progress is not None:
+                    progress(position)
+                if len(notifications) < batch:
+                    return done
 
-    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(self, progress: Callable[[int], None] | None = None, batch: int = 1000) -> int:
         """Empty the view and process the whole history again."""
         with self._lock:
             self.projection.view.reset(self.petitions.name)
             self.projection.forget()
-        return self.catch_up(progress=progress)
+        return self.catch_up(batch=batch, progress=progress)
 
 
 def subscribe(projection: CaseListProjection, env: dict[str, str]) -> BaseProjectionRunner[Any]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -20,9 +21,24 @@ Statement = tuple[str, Mapping[str, Any]]
 _PARAM = re.compile(r"%\((\w+)\)s")
 
 
+@lru_cache(maxsize=256)
 def for_sqlite(sql: str) -> str:
     """The statement in SQLite's dialect."""
     return _PARAM.sub(r":\1", sql.replace("{s}", ""))
+
+
+def runs(statements: Sequence[Statement]) -> Iterator[tuple[str, list[Mapping[str, Any]]]]:
+    """Consecutive statements with the same SQL, grouped (for executemany), in their order."""
+    sql: str | None = None
+    group: list[Mapping[str, Any]] = []
+    for text, params in statements:
+        if text != sql and sql is not None:
+            yield sql, group
+            group = []
+        sql = text
+        group.append(params)
+    if sql is not None:
+        yield sql, group
 
 
 class Views(TrackingRecorder):
@@ -32,8 +48,14 @@ class Views(TrackingRecorder):
     tables: ClassVar[Sequence[str]] = ()
 
     @abstractmethod
-    def write(self, tracking: Tracking | None, statements: Sequence[Statement]) -> None:
-        """Run the statements and record the tracking position, in one transaction."""
+    def write(self, tracking: Tracking | None, statements: Sequence[Statement],
+              claim: Tracking | None = None) -> None:
+        """Run the statements and record the tracking position, in one transaction.
+
+        A batch of events passes its first event's position as `claim`: it is recorded before the
+        statements run, and fails (IntegrityError) when another projector got there first, so no
+        event of the batch is applied twice; `tracking` is then the batch's last event.
+        """
 
     @abstractmethod
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -62,11 +84,17 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
         """The tracking table and the view's tables."""
         return [*super().construct_create_table_statements(), *(for_sqlite(s) for s in self.ddl)]
 
-    def write(self, tracking: Tracking | None, statements: Sequence[Statement]) -> None:
+    def write(self, tracking: Tracking | None, statements: Sequence[Statement],
+              claim: Tracking | None = None) -> None:
         """Run the statements and record the tracking position, in one transaction."""
         with self.datastore.transaction(commit=True) as c:
-            for sql, params in statements:
-                c.execute(for_sqlite(sql), dict(params))
+            if claim is not None and claim != tracking:
+                self._insert_tracking(c, claim)
+            for sql, group in runs(statements):
+                if len(group) == 1:
+                    c.execute(for_sqlite(sql), group[0])
+                else:
+                    c.executemany(for_sqlite(sql), group)
             if tracking is not None:
                 self._insert_tracking(c, tracking)
 
@@ -106,11 +134,17 @@ class PostgresViews(PostgresTrackingRecorder, Views):
     def _pg(self, sql: str) -> str:
         return sql.replace("{s}", self._prefix)
 
-    def write(self, tracking: Tracking | None, statements: Sequence[Statement]) -> None:
+    def write(self, tracking: Tracking | None, statements: Sequence[Statement],
+              claim: Tracking | None = None) -> None:
         """Run the statements and record the tracking position, in one transaction."""
         with self.datastore.transaction(commit=True) as c:
-            for sql, params in statements:
-                c.execute(self._pg(sql), dict(params))
+            if claim is not None and claim != tracking:
+                self._insert_tracking(c, claim)
+            for sql, group in runs(statements):
+                if len(group) == 1:
+                    c.execute(self._pg(sql), group[0])
+                else:
+                    c.executemany(self._pg(sql), group)
             if tracking is not None:
                 self._insert_tracking(c, tracking)
 
