@@ -335,6 +335,22 @@ class Revisited(PetitionEvent):
         petition.last_contacted_at = self.at
 
 
+class DeadlineApproaching(PetitionEvent):
+    """The scheduler saw a deadline close to its due day (临期提醒); the board warns until it closes."""
+
+    index: int
+    clock: str
+    due: date
+    days_left: int
+
+    def apply(self, aggregate: Petition) -> None:
+        """A reminder is no step of the case: the business time stays where the last step left it."""
+        self.change(aggregate, aggregate.office_date(self.at))
+
+    def change(self, petition: Petition, on: date) -> None:
+        petition.approaching = {**petition.flagged_due_soon(), str(self.index): self.due.isoformat()}
+
+
 class DeadlineMissed(PetitionEvent):
     """A deadline passed with no closing event; charged to whoever was responsible then."""
 

@@ -16,12 +16,12 @@ from domain.petition_state import (
     SATISFACTION,
     STAGE_CLOCKS,
     SUPERVISION_LEVELS,
-    PetitionState,
     one_of,
 )
+from domain.scheduled_steps import ScheduledSteps
 
 
-class Petition(PetitionState):
+class Petition(ScheduledSteps):
     """One matter raised by one or more petitioners, from registration to revisit."""
 
     def assign(self, *, unit: str, mode: str, at: datetime, actor: str, policy: DeadlinePolicy,

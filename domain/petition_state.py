@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,6 +111,9 @@ class PetitionState(Aggregate):
         self.package_leader: str | None = None
         self.notes_count = 0
         self.revisits = 0
+        # Deadlines the scheduler flagged as due soon: index (a string, as JSON keeps it) -> the
+        # due day it saw.
+        self.approaching: dict[str, str] = {}
 
     # ---- reading the state -------------------------------------------------------------
 
@@ -145,6 +148,21 @@ class PetitionState(Aggregate):
                 self.deadlines[i] = new
                 return
         self.deadlines.append(new)
+
+    def flagged_due_soon(self) -> Mapping[str, str]:
+        """Deadline index -> due day, for each deadline the scheduler flagged as due soon (also
+        on a case restored from a snapshot taken before reminders existed)."""
+        flagged: Mapping[str, str] = self.__dict__.get("approaching", {})
+        return flagged
+
+    def approaching_deadlines(self) -> list[tuple[int, Deadline]]:
+        """Deadlines flagged due soon that are still open on the due day that was seen."""
+        flagged = self.flagged_due_soon()
+        return [
+            (i, self.deadlines[i]) for i, due in sorted((int(k), v) for k, v in flagged.items())
+            if i < len(self.deadlines) and self.deadlines[i].status == "open"
+            and self.deadlines[i].due.isoformat() == due
+        ]
 
     def overdue_unrecorded(self, today: date) -> list[int]:
         """Indexes of open deadlines whose due day has passed and that are not yet recorded missed."""

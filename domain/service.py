@@ -7,7 +7,7 @@ import hmac
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -25,19 +25,11 @@ from domain.petition import Petition, new_petition
 from domain.reading import HistoryEntry, history_entry
 from domain.requests import RequestKey, check_request, save_with_request
 from domain.rules import WarningRuleCommands
+from domain.scheduled_commands import Outcome, ScheduledCommands
 from domain.transcodings import DateAsISO, DeadlineAsDict
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud by phone
-SYSTEM_ACTOR = "system"
 _MAX_NUMBER_ATTEMPTS = 100
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A command's result: the case as it now is, and the notification id of the save."""
-
-    petition: Petition
-    notification_id: int | None
 
 
 @dataclass(frozen=True)
@@ -52,7 +44,7 @@ def access_code_digest(case_number: str, code: str) -> str:
     return hashlib.sha256(f"{case_number}:{code.strip().upper()}".encode()).hexdigest()
 
 
-class PetitionService(WarningRuleCommands, Application[UUID]):
+class PetitionService(WarningRuleCommands, ScheduledCommands, Application[UUID]):
     """Registers petitions and carries out every action on them, as stored events."""
 
     name = "PetitionService"
@@ -366,16 +358,3 @@ class PetitionService(WarningRuleCommands, Application[UUID]):
                 **kwargs: Any) -> Outcome:
         """Record a revisit (outcome, text)."""
         return self._change(petition_id, "revisit", expected_version, False, **kwargs)
-
-    def record_missed_deadlines(self, petition_id: UUID | str, today: date | None = None) -> Outcome:
-        """Record each deadline of the case that passed unmet, once (safe to run twice)."""
-        petition = self.get(petition_id)
-        now = self.clock()
-        petition.record_missed(
-            today=today or self.policy.office_date(now), at=now, actor=SYSTEM_ACTOR
-        )
-        try:
-            recordings = self.save(petition)
-        except IntegrityError:
-            raise Conflict("the case changed while its deadlines were being checked") from None
-        return Outcome(petition, recordings[-1].notification.id if recordings else None)

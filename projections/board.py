@@ -33,10 +33,16 @@ def standing(petition: Petition) -> dict[tuple[str, str], str]:
     """The event-driven warnings a case raises, by (rule, level), with their details.
 
     Rules that depend only on what was recorded: overdue (a deadline recorded or closed missed),
-    group, urgent until escalated, dissatisfied. Time-driven and board-wide rules come later.
+    group, urgent until escalated, dissatisfied, and due soon once the scheduler recorded it
+    (DeadlineApproaching), until that deadline closes, is missed or moves.
     """
-    return {(w.rule, w.level): w.detail for w in case_warnings(petition, date.min)
-            if w.rule != "due_soon"}
+    found = {(w.rule, w.level): w.detail for w in case_warnings(petition, date.min)
+             if w.rule != "due_soon"}
+    soon = petition.approaching_deadlines()
+    if soon:
+        found[("due_soon", "yellow")] = "; ".join(f"{d.clock} is due {d.due.isoformat()}"
+                                                   for _, d in soon)
+    return found
 
 
 def changes(before: dict[tuple[str, str], str], after: Petition, at: datetime,

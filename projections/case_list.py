@@ -21,6 +21,8 @@ from domain.errors import InvalidField
 from domain.petition import Petition
 from projections.board import DDL as BOARD_DDL
 from projections.board import changes, standing
+from projections.deadline_index import DDL as DEADLINES_DDL
+from projections.deadline_index import DELETE_DEADLINES, INSERT_DEADLINE, deadline_rows
 from projections.responsibility import DDL as FACTS_DDL
 from projections.responsibility import Before, facts
 from projections.store import Statement, Views
@@ -42,19 +44,9 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS case_list_status ON {s}case_list (status, received_at DESC)",
     "CREATE INDEX IF NOT EXISTS case_list_responsible ON {s}case_list (responsible_path)",
     "CREATE INDEX IF NOT EXISTS case_list_location ON {s}case_list (location_path)",
-    # The deadline index: every running office deadline, for the sweep and the due-soon rule.
-    "CREATE TABLE IF NOT EXISTS {s}deadline_index ("
-    " petition_id TEXT NOT NULL, idx INTEGER NOT NULL, clock TEXT NOT NULL, due TEXT NOT NULL,"
-    " status TEXT NOT NULL, responsible_unit TEXT NOT NULL, responsible_person TEXT NOT NULL,"
-    " PRIMARY KEY (petition_id, idx))",
-    "CREATE INDEX IF NOT EXISTS deadline_index_due ON {s}deadline_index (status, due)",
+    *DEADLINES_DDL,
     *FACTS_DDL,
     *BOARD_DDL,
-)
-DELETE_DEADLINES = "DELETE FROM {s}deadline_index WHERE petition_id = %(id)s"
-INSERT_DEADLINE = (
-    "INSERT INTO {s}deadline_index VALUES (%(petition_id)s, %(idx)s, %(clock)s, %(due)s,"
-    " %(status)s, %(responsible_unit)s, %(responsible_person)s)"
 )
 UPSERT = (
     "INSERT INTO {s}case_list VALUES (%(id)s, %(case_number)s, %(status)s, %(channel)s,"
@@ -88,26 +80,6 @@ def row(petition: Petition, path: UnitPath) -> dict[str, Any]:
         "has_missed": int(any(d.status == "missed" for d in running)),
         "urgent": int(petition.urgent), "headcount": petition.headcount, "version": petition.version,
     }
-
-
-def deadline_rows(petition: Petition) -> list[dict[str, Any]]:
-    """The running office deadlines of a petition (a lapsing petitioner window is no one's fault)."""
-    return [
-        {"petition_id": str(petition.id), "idx": i, "clock": d.clock, "due": d.due.isoformat(),
-         "status": d.status, "responsible_unit": petition.responsible_unit,
-         "responsible_person": petition.responsible_person}
-        for i, d in enumerate(petition.deadlines)
-        if d.is_running and not d.is_petitioner_window
-    ]
-
-
-def due_before(views: Views, day: date, after: str = "", limit: int = 1000) -> list[str]:
-    """Ids (after `after`, in order) of cases with an open deadline due before `day`."""
-    rows = views.query(
-        "SELECT DISTINCT petition_id FROM {s}deadline_index WHERE status = 'open' AND due < %(day)s"
-        " AND petition_id > %(after)s ORDER BY petition_id LIMIT %(limit)s",
-        {"day": day.isoformat(), "after": after, "limit": limit})
-    return [r["petition_id"] for r in rows]
 
 
 class CaseListProjection(Projection[Views]):

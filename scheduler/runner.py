@@ -13,11 +13,24 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from petitions.bootstrap import Container
-from scheduler.jobs import sweep_deadlines
+from scheduler.jobs import (
+    close_lapsed,
+    remind_revisits,
+    supervise_overdue,
+    sweep_deadlines,
+    warn_due_soon,
+)
 
 log = structlog.get_logger("scheduler")
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"petitions:scheduler").digest()[:8], "big", signed=True)
-JOBS: dict[str, Callable[[Container], object]] = {"deadline_sweep": sweep_deadlines}
+# In this order: a miss is recorded before supervision looks for misses.
+JOBS: dict[str, Callable[[Container], object]] = {
+    "deadline_sweep": sweep_deadlines,
+    "overdue_supervision": supervise_overdue,
+    "due_soon_warnings": warn_due_soon,
+    "revisit_reminders": remind_revisits,
+    "close_lapsed": close_lapsed,
+}
 
 
 @contextmanager

@@ -1,0 +1,90 @@
+"""The deadline index: every running deadline of every case, for the scheduler's jobs.
+
+Each job asks one indexed question (what passed, what is close, what lapsed, what is overdue
+beyond the grace and not yet supervised), so its cost follows the number of cases that need
+acting on, not the number of open cases.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from domain.petition import Petition
+from projections.store import Views
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS {s}deadline_index ("
+    " petition_id TEXT NOT NULL, idx INTEGER NOT NULL, clock TEXT NOT NULL, due TEXT NOT NULL,"
+    " status TEXT NOT NULL, responsible_unit TEXT NOT NULL, responsible_person TEXT NOT NULL,"
+    " due_day INTEGER NOT NULL, span INTEGER NOT NULL, noticed INTEGER NOT NULL,"
+    " supervised INTEGER NOT NULL, petitioner_window INTEGER NOT NULL,"
+    " PRIMARY KEY (petition_id, idx))",
+    "CREATE INDEX IF NOT EXISTS deadline_index_due ON {s}deadline_index (status, due)",
+)
+DELETE_DEADLINES = "DELETE FROM {s}deadline_index WHERE petition_id = %(id)s"
+INSERT_DEADLINE = (
+    "INSERT INTO {s}deadline_index VALUES (%(petition_id)s, %(idx)s, %(clock)s, %(due)s,"
+    " %(status)s, %(responsible_unit)s, %(responsible_person)s, %(due_day)s, %(span)s,"
+    " %(noticed)s, %(supervised)s, %(petitioner_window)s)"
+)
+LONGEST_CLOCK_DAYS = 200  # longer than any clock with its extension, counted in calendar days
+
+
+def deadline_rows(petition: Petition) -> list[dict[str, Any]]:
+    """The running deadlines of a petition, the petitioner's request windows marked as such."""
+    supervised_on = [petition.office_date(datetime.fromisoformat(s["at"])) for s in petition.supervisions]
+    return [
+        {"petition_id": str(petition.id), "idx": i, "clock": d.clock, "due": d.due.isoformat(),
+         "status": d.status, "responsible_unit": petition.responsible_unit,
+         "responsible_person": petition.responsible_person, "due_day": d.due.toordinal(),
+         "span": max((d.due - d.starts).days, 1),
+         "noticed": int(petition.flagged_due_soon().get(str(i)) == d.due.isoformat()),
+         "supervised": int(any(day > d.due for day in supervised_on)),
+         "petitioner_window": int(d.is_petitioner_window)}
+        for i, d in enumerate(petition.deadlines)
+        if d.is_running
+    ]
+
+
+def _ids(views: Views, where: str, params: dict[str, Any], after: str, limit: int) -> list[str]:
+    rows = views.query(
+        f"SELECT DISTINCT petition_id FROM {{s}}deadline_index WHERE {where}"
+        " AND petition_id > %(after)s ORDER BY petition_id LIMIT %(limit)s",
+        {**params, "after": after, "limit": limit})
+    return [r["petition_id"] for r in rows]
+
+
+def due_before(views: Views, day: date, after: str = "", limit: int = 1000) -> list[str]:
+    """Ids (after `after`, in order) of cases with an open office deadline due before `day`."""
+    return _ids(views, "status = 'open' AND due < %(day)s AND petitioner_window = 0",
+                {"day": day.isoformat()}, after, limit)
+
+
+def approaching(views: Views, today: date, days: int, share: float, *, revisit: bool,
+                after: str = "", limit: int = 1000) -> list[str]:
+    """Cases with an open office deadline due soon and not yet flagged (revisit clocks, or the rest)."""
+    horizon = today + timedelta(days=max(days, math.ceil(share * LONGEST_CLOCK_DAYS)))
+    return _ids(
+        views,
+        "status = 'open' AND due >= %(today)s AND due <= %(horizon)s AND petitioner_window = 0"
+        f" AND noticed = 0 AND clock {'=' if revisit else '<>'} 'revisit'"
+        " AND (due_day - %(t)s <= %(days)s OR due_day - %(t)s <= %(share)s * span)",
+        {"today": today.isoformat(), "horizon": horizon.isoformat(), "t": today.toordinal(),
+         "days": days, "share": share}, after, limit)
+
+
+def lapsed_windows(views: Views, today: date, after: str = "", limit: int = 1000) -> list[str]:
+    """Cases whose petitioner's request window passed with no request."""
+    return _ids(views, "status = 'open' AND due < %(today)s AND petitioner_window = 1",
+                {"today": today.isoformat()}, after, limit)
+
+
+def overdue_unsupervised(views: Views, today: date, grace_days: int, after: str = "",
+                         limit: int = 1000) -> list[str]:
+    """Cases with an office deadline missed more than `grace_days` ago and no supervision since."""
+    cutoff = today - timedelta(days=grace_days)
+    # Open as well as missed: the sweep may not have recorded the miss yet (or not projected it).
+    return _ids(views, "status IN ('open', 'missed') AND due < %(cutoff)s AND petitioner_window = 0"
+                " AND supervised = 0", {"cutoff": cutoff.isoformat()}, after, limit)
