@@ -16,6 +16,7 @@ from api.routers import (
     petitions,
     progress,
     responsibility,
+    statistics,
     units,
     users,
     warnings,
@@ -27,7 +28,11 @@ DESCRIPTION = """Letters-and-visits (信访) case tracker.
 Log in with `POST /api/v1/auth/token` (user name and password) and send the token as
 `Authorization: Bearer <token>`. Errors answer `{"detail": ..., "code": ...}`. Send an
 `Idempotency-Key` header with every POST: a retry with the same key returns the first answer
-and records nothing new."""
+and records nothing new.
+
+Quarterly and year-end summaries (counts by channel, category, area and status; on-time,
+satisfaction and repeat rates) come from `GET /api/v1/statistics?period=2026-Q3`, also as a
+spreadsheet (`format=xlsx`) or CSV (`format=csv`)."""
 
 
 def create_app(container: Container) -> FastAPI:
@@ -37,7 +42,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     errors.install(app)
     for module in (auth, units, users, case_list, petitions, actions, progress, responsibility,
-                   warnings, health):
+                   statistics, warnings, health):
         app.include_router(module.router)
     app.add_middleware(logs.BodyLimit, limit=container.settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

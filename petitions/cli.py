@@ -18,10 +18,12 @@ from domain.petition import Petition
 from domain.validation import make_id_number
 from petitions.bootstrap import build, build_service, deadline_policy, event_store_env
 from petitions.settings import Settings
+from petitions.stats_cli import stats
 
 app = typer.Typer(help="Letters-and-visits (信访) case tracker.", no_args_is_help=True)
 holidays_app = typer.Typer(help="Official holiday schedules (节假日安排) loaded by an administrator.")
 app.add_typer(holidays_app, name="holidays")
+app.command("stats")(stats)
 console = Console()
 
 

@@ -29,7 +29,7 @@ STATUS_NAMES = {
 GROUP_HEADCOUNT = 5  # a group petition (集体访): five or more people
 FACT_KINDS = ("due_met", "due_missed", "satisfied", "basically_satisfied", "dissatisfied", "closed",
               "escalated", "supervised")
-_PERIOD = re.compile(r"(\d{4})(?:-Q([1-4]))?")
+_PERIOD = re.compile(r"([0-9]{4})(?:-Q([1-4]))?")
 
 RECEIVED = (
     "SELECT c.channel, c.category, c.status, c.location_path, COUNT(*) AS n,"

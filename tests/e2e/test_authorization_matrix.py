@@ -237,6 +237,19 @@ def check_responsibility(api: Running) -> None:
     assert call(api, "GET", path + "?unit=town1", "auditor_county").status_code == 200
 
 
+def check_statistics(api: Running) -> None:
+    """Leaders, auditors and admins read the summaries of their own subtree; nobody else does."""
+    path = "/api/v1/statistics?period=2026"
+    assert call(api, "GET", path, None).status_code == 401
+    for role in ROLES:
+        for seat in SEATS:
+            answer = call(api, "GET", path, f"{role}_{seat}")
+            expected = 200 if role in ("leader", "auditor", "admin") else 403
+            assert answer.status_code == expected, (role, seat, answer.text)
+    assert call(api, "GET", path + "&unit=town1", "leader_town2").status_code == 403
+    assert call(api, "GET", path + "&unit=town1", "admin_county").status_code == 200
+
+
 def check_board(api: Running) -> None:
     """Case readers read the board of their subtree; admins do not; another subtree is refused."""
     pid = new_case(api)
@@ -253,6 +266,7 @@ def check_board(api: Running) -> None:
 OTHER_ROUTES: dict[tuple[str, str], Callable[[Running], None]] = {
     ("GET", "/api/v1/warnings"): check_board,
     ("GET", "/api/v1/responsibility"): check_responsibility,
+    ("GET", "/api/v1/statistics"): check_statistics,
     ("GET", "/api/v1/petitions"): check_list_cases,
     ("POST", "/api/v1/petitions"): check_register,
     ("POST", "/api/v1/units"): check_create(
