@@ -65,7 +65,8 @@ class StatisticsSummary(BaseModel):
                422: {"description": "invalid period, unit or format"}})
 def read_statistics(
     user: CurrentUser, services: Services,
-    period: Annotated[str, Query(max_length=16, description="a quarter (2026-Q3) or a year (2026)")],
+    period: Annotated[str, Query(pattern=r"^[0-9]{4}(-Q[1-4])?$",
+                                 description="a quarter (2026-Q3) or a year (2026)")],
     unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree; default yours")] = None,
     fmt: Annotated[Literal["json", "csv", "xlsx"], Query(
         alias="format", description="json, or a file: csv (UTF-8 with BOM) or xlsx")] = "json",
