@@ -12,11 +12,14 @@ from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.calendar import WorkCalendar, load_schedules
 from domain.deadlines import DEFAULT_RULES, ClockRule, DeadlinePolicy
 from domain.directory import DirectoryService
 from domain.service import PetitionService
+from petitions import pg_store
 from petitions.settings import Settings
 from projections.case_list import CaseListProjection
 from projections.runner import EmbeddedProjector, build_views, case_list_projection
@@ -47,6 +50,7 @@ def event_store_env(settings: Settings, app_name: str = PetitionService.name) ->
         )
         if settings.postgres_schema:
             env["POSTGRES_SCHEMA"] = settings.postgres_schema
+        env["APPLICATION_RECORDER_TOPIC"] = pg_store.TOPIC  # one round trip per save
     if settings.cipher_key is not None:
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
@@ -88,9 +92,9 @@ def build_service(
 
 
 def _check_store(app: Application[UUID], settings: Settings) -> None:
-    expected = _MODULES[settings.store]
-    if not type(app.recorder).__module__.startswith(expected):
-        raise RuntimeError(f"event store is {type(app.recorder).__module__}, not {expected}")
+    expected = {"sqlite": SQLiteApplicationRecorder, "postgres": PostgresApplicationRecorder}
+    if not isinstance(app.recorder, expected[settings.store]):
+        raise RuntimeError(f"event store is {type(app.recorder).__name__}, not {settings.store}")
 
 
 def build_directory(settings: Settings) -> DirectoryService:
@@ -154,6 +158,10 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     petitions = build_service(settings, clock, receipt_key)
     directory = build_directory(settings)
     views = build_views(views_env(settings))
-    projection = case_list_projection(views, petitions, directory)
+    # The views key petitioners by a keyed hash of their ID number, never the number: the key
+    # comes from the stable secret (the cipher key when set), under a label of its own.
+    stable = settings.cipher_key.get_secret_value() if settings.cipher_key is not None else secret
+    person_key = hmac.new(stable.encode(), b"petitions:person-hash", hashlib.sha256).digest()
+    projection = case_list_projection(views, petitions, directory, person_key)
     projector = EmbeddedProjector(petitions, projection) if settings.store == "sqlite" else None
     return Container(settings, petitions, directory, secret, views, projection, projector)
