@@ -19,8 +19,10 @@ from eventsourcing.projection import Projection
 from domain import events as ev
 from domain.errors import InvalidField
 from domain.petition import Petition
+from domain.rules import RULES_TOPICS
 from projections.board import DDL as BOARD_DDL
-from projections.board import changes, standing
+from projections.board_rules import DDL as RULES_DDL
+from projections.board_rules import RULE_EVENTS, BoardRules
 from projections.deadline_index import DDL as DEADLINES_DDL
 from projections.deadline_index import DELETE_DEADLINES, INSERT_DEADLINE, deadline_rows
 from projections.responsibility import DDL as FACTS_DDL
@@ -47,6 +49,7 @@ DDL = (
     *DEADLINES_DDL,
     *FACTS_DDL,
     *BOARD_DDL,
+    *RULES_DDL,
 )
 UPSERT = (
     "INSERT INTO {s}case_list VALUES (%(id)s, %(case_number)s, %(status)s, %(channel)s,"
@@ -86,18 +89,22 @@ class CaseListProjection(Projection[Views]):
     """Keeps one row per petition, from the petition's own state after each event."""
 
     name = "case_list"
-    topics = PETITION_TOPICS
+    topics = (*PETITION_TOPICS, *RULES_TOPICS)
 
     def __init__(self, view: Views, load: Callable[[UUID, int], Petition], path: UnitPath,
-                 cache_size: int = 20000) -> None:
+                 cache_size: int = 20000, level_of: Callable[[str], str | None] | None = None,
+                 person_key: bytes | None = None) -> None:
         super().__init__(view)
         self._load, self._path = load, path
         self._cache: OrderedDict[UUID, Petition] = OrderedDict()
         self._cache_size = cache_size
+        # Without a key the views cannot tell petitioners apart: the repeat rule then goes by matter only.
+        self.board = BoardRules(path, level_of or (lambda code: None), person_key)
 
     def forget(self) -> None:
-        """Drop the cached petitions (before a rebuild)."""
+        """Drop the cached petitions and settings (before a rebuild)."""
         self._cache.clear()
+        self.board.rules = None
 
     def petition_after(self, event: Any) -> tuple[Before | None, Petition]:
         """What the petition was just before the event, and the petition as the event leaves it."""
@@ -108,7 +115,7 @@ class CaseListProjection(Projection[Views]):
         else:
             prior = cached if cached is not None and cached.version == version - 1 else None
             prior = prior or self._load(pid, version - 1)
-            before = Before.of(prior, standing(prior))
+            before = Before.of(prior, self.board.standing(prior))
             petition = event.mutate(prior) or prior
         self._cache[pid] = petition
         if len(self._cache) > self._cache_size:
@@ -118,18 +125,23 @@ class CaseListProjection(Projection[Views]):
     def statements(self, domain_event: Any) -> list[Statement]:
         """What one event changes in the views, in the order they must run (later ones may read
         rows the earlier ones wrote, in the same transaction)."""
+        if self.board.rules is None:
+            self.board.refresh(self.view)
+        if isinstance(domain_event, RULE_EVENTS):
+            return self.board.rules_changed(domain_event)
         before, petition = self.petition_after(domain_event)
         return [(UPSERT, row(petition, self._path)),
                 (DELETE_DEADLINES, {"id": str(petition.id)}),
                 *((INSERT_DEADLINE, d) for d in deadline_rows(petition)),
                 *facts(domain_event, before, petition, self._path),
-                *changes(before.warnings if before else {}, petition,
-                         domain_event.timestamp, self._path)]
+                *self.board.changes(before.warnings if before else {}, petition, domain_event.timestamp),
+                *(self.board.registered(petition, domain_event.timestamp) if before is None else ())]
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Every petition event changes the row to the petition's new state."""
         try:
+            self.board.refresh(self.view)  # another projector or a rolled-back batch may have moved it
             self.view.write(tracking, self.statements(domain_event))
         except IntegrityError:
             raise  # another projector recorded this position first: not a failure of this event
@@ -150,6 +162,7 @@ class CaseListProjection(Projection[Views]):
             self.process_event(*batch[0])
             return
         try:
+            self.board.refresh(self.view)
             statements = [s for event, _ in batch for s in self.statements(event)]
             self.view.write(batch[-1][1], statements, claim=batch[0][1])
         except IntegrityError:

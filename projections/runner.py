@@ -14,6 +14,7 @@ from eventsourcing.projection import BaseProjectionRunner
 from domain.directory import DirectoryService
 from domain.petition import Petition
 from domain.service import PetitionService
+from projections.board_rules import TABLES as BOARD_TABLES
 from projections.case_list import DDL, CaseListProjection, unit_paths
 from projections.store import PostgresViews, SQLiteViews, Views
 
@@ -24,14 +25,14 @@ class SQLiteCaseList(SQLiteViews):
     """The case list in the embedded views file."""
 
     ddl = DDL
-    tables = ("case_list", "deadline_index", "responsibility_facts", "warning_board")
+    tables = ("case_list", "deadline_index", "responsibility_facts", "warning_board", *BOARD_TABLES)
 
 
 class PostgresCaseList(PostgresViews):
     """The case list in PostgreSQL."""
 
     ddl = DDL
-    tables = ("case_list", "deadline_index", "responsibility_facts", "warning_board")
+    tables = ("case_list", "deadline_index", "responsibility_facts", "warning_board", *BOARD_TABLES)
     view_name = "case_list"
 
 
@@ -49,13 +50,18 @@ def _env(env: dict[str, str]) -> Any:
     return Environment("CaseList", env)
 
 
-def case_list_projection(views: Views, petitions: PetitionService,
-                         directory: DirectoryService) -> CaseListProjection:
+def case_list_projection(views: Views, petitions: PetitionService, directory: DirectoryService,
+                         person_key: bytes | None = None) -> CaseListProjection:
     """The case-list projection, loading petitions from the service when its cache misses."""
     def load(pid: UUID, version: int) -> Petition:
         return petitions.get(pid, version=version)
 
-    return CaseListProjection(views, load, unit_paths(directory.ancestors))
+    def level_of(code: str) -> str | None:
+        unit = directory.units().get(code)
+        return unit.level if unit is not None else None
+
+    return CaseListProjection(views, load, unit_paths(directory.ancestors), level_of=level_of,
+                              person_key=person_key)
 
 
 class EmbeddedProjector:

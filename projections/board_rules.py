@@ -1,0 +1,298 @@
+"""Board rules that look beyond one event: repeat, after final, skip-level, hotspot, and the settings.
+
+Rules that compare a case with other cases (repeat, after final, hotspot) are SQL statements run
+in the write transaction in event order, reading view rows written earlier in the same
+transaction: a batch of many events sees its own earlier rows. Each lookup is bounded by an
+index and the rule's window, not by the size of the history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.directory import LEVELS
+from domain.events import ENDED
+from domain.petition import Petition
+from domain.rules import WarningRules, WarningRuleSettings
+from projections.board import CLEAR, RAISE, standing
+from projections.store import Statement, Views
+
+# The decorator makes the event classes, which mypy cannot see.
+RULE_EVENTS = (WarningRuleSettings.Created, WarningRuleSettings.Changed)  # type: ignore[attr-defined]
+DDL = (
+    # Every rule setting ever recorded, by version: the projection's current rules after a restart,
+    # and the rules as of a past moment for the board's read.
+    "CREATE TABLE IF NOT EXISTS {s}board_settings ("
+    " version INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, rules TEXT NOT NULL)",
+    # Petitioners by a keyed hash of their ID number (never the number): for the repeat rule.
+    "CREATE TABLE IF NOT EXISTS {s}petitioner_index ("
+    " person TEXT NOT NULL, received_at TEXT NOT NULL, petition_id TEXT NOT NULL,"
+    " case_number TEXT NOT NULL, PRIMARY KEY (person, received_at, petition_id))",
+    # Hotspot clusters: which board row stands for an (area, category) cluster, and the receipt
+    # day of its latest petition (a petition received within the window of it joins the cluster).
+    "CREATE TABLE IF NOT EXISTS {s}hotspots ("
+    " area TEXT NOT NULL, category TEXT NOT NULL, petition_id TEXT NOT NULL,"
+    " raised_version INTEGER NOT NULL, last_day TEXT NOT NULL,"
+    " PRIMARY KEY (area, category, petition_id, raised_version))",
+    "CREATE INDEX IF NOT EXISTS hotspots_last_day ON {s}hotspots (area, category, last_day)",
+    "CREATE INDEX IF NOT EXISTS case_list_category_day ON {s}case_list (category, received_on)",
+    # When each case ended: the board's read raises warnings of cases still open then.
+    "CREATE TABLE IF NOT EXISTS {s}case_ended (petition_id TEXT PRIMARY KEY, ended_at TEXT NOT NULL)",
+    # Open cases of key persons (重点人员): shown only during a sensitive period.
+    "CREATE TABLE IF NOT EXISTS {s}key_person_board ("
+    " petition_id TEXT NOT NULL, case_number TEXT NOT NULL, rule TEXT NOT NULL, level TEXT NOT NULL,"
+    " detail TEXT NOT NULL, responsible_unit TEXT NOT NULL, responsible_person TEXT NOT NULL,"
+    " unit_path TEXT NOT NULL, raised_at TEXT NOT NULL, cleared_at TEXT, raised_version INTEGER NOT NULL,"
+    " PRIMARY KEY (petition_id, rule, level, raised_version))",
+    "CREATE INDEX IF NOT EXISTS key_person_board_open ON {s}key_person_board (cleared_at, unit_path)",
+)
+TABLES = ("board_settings", "petitioner_index", "hotspots", "case_ended", "key_person_board")
+COLUMNS = ("(petition_id, case_number, rule, level, detail, responsible_unit, responsible_person,"
+           " unit_path, raised_at, cleared_at, raised_version)")
+KEY_PERSON = ("key_person", "blue")
+SETTINGS = "INSERT INTO {s}board_settings VALUES (%(version)s, %(at)s, %(rules)s) ON CONFLICT DO NOTHING"
+PERSON = ("INSERT INTO {s}petitioner_index VALUES (%(person)s, %(received_at)s, %(petition_id)s,"
+          " %(case_number)s) ON CONFLICT DO NOTHING")
+ENDED_AT = "INSERT INTO {s}case_ended VALUES (%(petition_id)s, %(at)s) ON CONFLICT DO NOTHING"
+CLEAR_REPEAT = ("UPDATE {s}warning_board SET cleared_at = %(at)s WHERE petition_id = %(petition_id)s"
+                " AND rule = 'repeat' AND level = 'yellow' AND cleared_at IS NULL")
+GROUP_LEVEL = ("CASE WHEN c.headcount >= %(red)s THEN 'red' WHEN c.headcount >= %(orange)s"
+               " THEN 'orange' ELSE '' END")
+# A rules change re-decides the group warnings of every case at once (a rare, admin-made event).
+REGROUP = (
+    "UPDATE {s}warning_board SET cleared_at = %(at)s WHERE rule = 'group' AND cleared_at IS NULL"
+    f" AND level <> (SELECT {GROUP_LEVEL} FROM {{s}}case_list c WHERE c.id = {{s}}warning_board.petition_id)",
+    f"INSERT INTO {{s}}warning_board {COLUMNS} SELECT c.id, c.case_number, 'group', {GROUP_LEVEL},"
+    " 'group petition of ' || c.headcount || ' people', c.responsible_unit, c.responsible_person,"
+    " c.responsible_path, %(at)s, NULL, c.version FROM {s}case_list c WHERE c.headcount >= %(orange)s"
+    " AND NOT EXISTS (SELECT 1 FROM {s}warning_board w WHERE w.petition_id = c.id AND w.rule = 'group'"
+    " AND w.cleared_at IS NULL) ON CONFLICT DO NOTHING",
+)
+LISTED = 5  # case numbers named in a detail; the rest are counted
+
+
+def listed(select: str) -> str:
+    """SQL text naming the first few values of a one-column SELECT, then '(+N more)', on both engines."""
+    first = [f"(SELECT x FROM ({select}) AS e ORDER BY x LIMIT 1 OFFSET {i})" for i in range(LISTED)]
+    named = first[0] + "".join(f" || COALESCE(', ' || {part}, '')" for part in first[1:])
+    more = f"(SELECT COUNT(*) FROM ({select}) AS e)"
+    return f"{named} || CASE WHEN {more} > {LISTED} THEN ' (+' || ({more} - {LISTED}) || ' more)' ELSE '' END"
+
+
+def stamp(moment: datetime) -> str:
+    """A record or business time as the views store it."""
+    return moment.isoformat(timespec="microseconds")
+
+
+class BoardRules:
+    """The projection's part for the admin-set rules: its current settings, and their statements."""
+
+    def __init__(self, path: Callable[[str], str], level_of: Callable[[str], str | None],
+                 person_key: bytes | None) -> None:
+        self._path, self._level_of, self._key = path, level_of, person_key
+        self.rules: WarningRules | None = None
+
+    # ---- settings ---------------------------------------------------------------------
+
+    def refresh(self, views: Views) -> None:
+        """Take the current settings from the view (after a restart, a rollback or another projector)."""
+        rows = views.query("SELECT rules FROM {s}board_settings ORDER BY version DESC LIMIT 1")
+        self.rules = WarningRules.from_dict(json.loads(rows[0]["rules"])) if rows else WarningRules()
+
+    def current(self) -> WarningRules:
+        """The settings in force for the event being projected."""
+        return self.rules or WarningRules()
+
+    def rules_changed(self, event: Any) -> list[Statement]:
+        """Keep the new settings from here on, and re-decide group warnings by them."""
+        self.rules = WarningRules.from_dict(event.rules)
+        at = stamp(event.timestamp)
+        return [(SETTINGS, {"version": event.originator_version, "at": at,
+                            "rules": json.dumps(event.rules, ensure_ascii=False, sort_keys=True)}),
+                *((sql, {"at": at, "orange": self.rules.group_orange, "red": self.rules.group_red})
+                  for sql in REGROUP)]
+
+    # ---- one case's own warnings --------------------------------------------------------
+
+    def standing(self, petition: Petition) -> dict[tuple[str, str], str]:
+        """The case's event-driven warnings by the current settings, with skip-level and key person."""
+        rules = self.current()
+        found = {k: v for k, v in standing(petition).items() if k[0] != "group"}
+        if petition.headcount >= rules.group_orange:
+            level = "red" if petition.headcount >= rules.group_red else "orange"
+            found[("group", level)] = f"group petition of {petition.headcount} people"
+        if petition.is_open:
+            skipped = self._skipped(petition)
+            if skipped:
+                found[("skip_level", "orange")] = skipped
+            if petition.key_person:
+                found[KEY_PERSON] = "key person (重点人员) with an open case"
+        return found
+
+    def _skipped(self, petition: Petition) -> str | None:
+        received, location = self._level_of(petition.receiving_unit), self._level_of(petition.location_unit)
+        if received not in LEVELS or location not in LEVELS:
+            return None
+        if LEVELS.index(location) - LEVELS.index(received) < 2:
+            return None
+        return (f"received at {petition.receiving_unit} ({received}) on a matter of "
+                f"{petition.location_unit} ({location}): above the competent level plus one")
+
+    def changes(self, before: dict[tuple[str, str], str], after: Petition, at: datetime) -> list[Statement]:
+        """Raise and clear as the event changed the case; the key-person marker has a table of its own."""
+        now = self.standing(after)
+        common = {"petition_id": str(after.id), "at": stamp(at)}
+        statements: list[Statement] = []
+        for key, detail in now.items():
+            if key not in before:
+                statements.append((self._table(RAISE, key), {
+                    **common, "case_number": after.case_number, "rule": key[0], "level": key[1],
+                    "detail": detail, "responsible_unit": after.responsible_unit,
+                    "responsible_person": after.responsible_person,
+                    "unit_path": self._path(after.responsible_unit), "version": after.version}))
+        for key in before:
+            if key not in now:
+                statements.append((self._table(CLEAR, key), {**common, "rule": key[0], "level": key[1]}))
+        if after.status in ENDED:
+            statements += [(CLEAR_REPEAT, common), (ENDED_AT, common)]
+        return statements
+
+    @staticmethod
+    def _table(sql: str, key: tuple[str, str]) -> str:
+        return sql.replace("{s}warning_board", "{s}key_person_board") if key == KEY_PERSON else sql
+
+    # ---- a registration compared with other cases ----------------------------------------
+
+    def person(self, id_number: str) -> str:
+        """The keyed hash the views keep instead of an ID number."""
+        assert self._key is not None
+        return hmac.new(self._key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+    def registered(self, petition: Petition, at: datetime) -> list[Statement]:
+        """Repeat, after-final and hotspot statements for a new petition (after its list row)."""
+        rules = self.current()
+        who = {"petition_id": str(petition.id), "case_number": petition.case_number,
+               "responsible_unit": petition.responsible_unit,
+               "responsible_person": petition.responsible_person,
+               "unit_path": self._path(petition.responsible_unit), "at": stamp(at),
+               "version": petition.version}
+        return [*self._repeat(petition, rules, who), *self._after_final(petition, rules, who),
+                *self._hotspots(petition, rules, who)]
+
+    def _repeat(self, petition: Petition, rules: WarningRules, who: dict[str, Any]) -> list[Statement]:
+        people = sorted({self.person(p["id_number"]) for p in petition.petitioners
+                         if self._key is not None and p.get("id_number")})
+        statements: list[Statement] = [(PERSON, {**who, "person": h, "received_at": stamp_utc(petition)})
+                                       for h in people]
+        matter = (f"same matter as {petition.related_case_number}"
+                  if petition.related_case_number else "")
+        if not people and not matter:
+            return statements
+        window = timedelta(days=rules.repeat_days)
+        names = {f"h{i}": h for i, h in enumerate(people)}
+        earlier = (
+            "SELECT DISTINCT case_number AS x FROM {s}petitioner_index WHERE person IN ("
+            + ", ".join(f"%({n})s" for n in names) + ") AND received_at >= %(from)s"
+            " AND received_at <= %(to)s AND petition_id <> %(petition_id)s"
+        ) if people else "SELECT case_number AS x FROM {s}petitioner_index WHERE 1 = 0"
+        count = f"(SELECT COUNT(*) FROM ({earlier}) AS e)"
+        sql = (
+            f"INSERT INTO {{s}}warning_board {COLUMNS} SELECT %(petition_id)s, %(case_number)s,"
+            " 'repeat', 'yellow', CAST(%(matter)s AS TEXT) || CASE WHEN " + count + " > 0 THEN"
+            " CAST(%(sep)s AS TEXT) || " + f"'same petitioner within {rules.repeat_days} days as ' || "
+            + listed(earlier) + " ELSE '' END, %(responsible_unit)s, %(responsible_person)s,"
+            " %(unit_path)s, %(at)s, NULL, %(version)s WHERE " + count + " > 0 OR %(related)s = 1"
+            " ON CONFLICT DO NOTHING"
+        )
+        moment = petition.received_at
+        statements.append((sql, {**who, **names, "matter": matter, "sep": "; " if matter else "",
+                               "related": int(bool(matter)),
+                               "from": utc(moment - window), "to": utc(moment + window)}))
+        return statements
+
+    def _after_final(self, petition: Petition, rules: WarningRules,
+                     who: dict[str, Any]) -> list[Statement]:
+        if not petition.related_case_id:
+            return []
+        until = stamp(datetime.fromisoformat(who["at"]) + timedelta(days=rules.after_final_days))
+        sql = (f"INSERT INTO {{s}}warning_board {COLUMNS} SELECT %(petition_id)s, %(case_number)s,"
+               " 'after_final', 'orange', 'again on ' || c.case_number || ', a matter settled finally"
+               " (终结)', %(responsible_unit)s, %(responsible_person)s, %(unit_path)s, %(at)s, %(until)s,"
+               " %(version)s FROM {s}case_list c WHERE c.id = %(related)s AND c.status = 'final'"
+               " ON CONFLICT DO NOTHING")
+        return [(sql, {**who, "related": petition.related_case_id, "until": until})]
+
+    def _areas(self, location: str) -> list[str]:
+        """The location unit and, when it lies below one, its township (the hotspot areas)."""
+        codes = [c for c in self._path(location).strip("/").split("/") if c]
+        if location not in codes:
+            return []
+        townships = [c for c in codes if self._level_of(c) == "township"]
+        return [location] + [t for t in townships if t != location]
+
+    def _hotspots(self, petition: Petition, rules: WarningRules, who: dict[str, Any]) -> list[Statement]:
+        day = petition.office_date(petition.received_at)
+        statements: list[Statement] = []
+        areas = self._areas(petition.location_unit)
+        for i, area in enumerate(areas):
+            params = {**who, "area": area, "area_path": self._path(area),
+                      "area_like": self._path(area) + "%",
+                      "category": petition.category,
+                      "until": utc(petition_at(who) + timedelta(days=rules.hotspot_days)),
+                      "from_day": (day - timedelta(days=rules.hotspot_days - 1)).isoformat(),
+                      "to_day": day.isoformat(), "count": rules.hotspot_count,
+                      "first_area": areas[0], "days": rules.hotspot_days}
+            statements += [(sql, params) for sql in hotspot_statements(township=i > 0)]
+        return statements
+
+
+def utc(moment: datetime) -> str:
+    """A moment in UTC, as the list's received_at column holds it."""
+    return stamp(moment.astimezone(UTC))
+
+
+def stamp_utc(petition: Petition) -> str:
+    """The petition's receipt time as the list's received_at column holds it."""
+    return utc(petition.received_at)
+
+
+def petition_at(who: dict[str, Any]) -> datetime:
+    """The record time of the event being projected."""
+    return datetime.fromisoformat(who["at"])
+
+
+STANDING = ("FROM {s}hotspots WHERE area = %(area)s AND category = %(category)s"
+            " AND last_day >= %(from_day)s")
+IN_AREA = ("SELECT case_number AS x FROM {s}case_list WHERE category = %(category)s"
+           " AND received_on >= %(from_day)s AND received_on <= %(to_day)s"
+           " AND location_path LIKE %(area_like)s")
+
+
+def hotspot_statements(township: bool) -> list[str]:
+    """Join a standing cluster (and extend it), or raise a new one when the window holds enough."""
+    own_village_clear = (" AND NOT EXISTS (SELECT 1 FROM {s}hotspots WHERE area = %(first_area)s"
+                         " AND category = %(category)s AND last_day >= %(from_day)s)") if township else ""
+    return [
+        "UPDATE {s}warning_board SET detail = detail || ', ' || %(case_number)s,"
+        " cleared_at = CASE WHEN cleared_at < %(until)s THEN %(until)s ELSE cleared_at END"
+        f" WHERE petition_id = (SELECT petition_id {STANDING} ORDER BY last_day DESC LIMIT 1)"
+        f" AND raised_version = (SELECT raised_version {STANDING} ORDER BY last_day DESC LIMIT 1)"
+        " AND rule = 'hotspot' AND level = 'orange'",
+        "UPDATE {s}hotspots SET last_day = CASE WHEN last_day < %(to_day)s THEN %(to_day)s"
+        " ELSE last_day END WHERE area = %(area)s AND category = %(category)s"
+        " AND last_day >= %(from_day)s",
+        "INSERT INTO {s}hotspots SELECT %(area)s, %(category)s, %(petition_id)s, %(version)s, %(to_day)s"
+        f" WHERE NOT EXISTS (SELECT 1 {STANDING}){own_village_clear}"
+        f" AND (SELECT COUNT(*) FROM ({IN_AREA}) AS e) >= %(count)s ON CONFLICT DO NOTHING",
+        f"INSERT INTO {{s}}warning_board {COLUMNS} SELECT %(petition_id)s, %(case_number)s, 'hotspot',"
+        f" 'orange', (SELECT COUNT(*) FROM ({IN_AREA}) AS e) || ' petitions on ' || %(category)s"
+        " || ' in ' || %(area)s || ' within ' || %(days)s || ' days: ' || " + listed(IN_AREA) + ","
+        " %(responsible_unit)s, %(responsible_person)s, %(area_path)s, %(at)s, %(until)s, %(version)s"
+        " FROM {s}hotspots WHERE area = %(area)s AND category = %(category)s"
+        " AND petition_id = %(petition_id)s AND raised_version = %(version)s ON CONFLICT DO NOTHING",
+    ]
