@@ -19,6 +19,7 @@ from api.routers import (
     statistics,
     units,
     users,
+    warning_rules,
     warnings,
 )
 from petitions.bootstrap import Container
@@ -42,7 +43,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     errors.install(app)
     for module in (auth, units, users, case_list, petitions, actions, progress, responsibility,
-                   statistics, warnings, health):
+                   statistics, warnings, warning_rules, health):
         app.include_router(module.router)
     app.add_middleware(logs.BodyLimit, limit=container.settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from api.deps import CurrentUser, Services, require, subtree_path
 from api.render import CASE_READERS
-from projections.board import board
+from projections.board_read import warnings_at
 
 router = APIRouter(prefix="/api/v1", tags=["warnings"])
 
@@ -41,8 +41,9 @@ def read_warnings(
     as_of: Annotated[AwareDatetime | None, Query(
         description="record time: the board as it stood then; default now")] = None,
 ) -> list[dict[str, Any]]:
-    """Warnings standing in the caller's subtree, most severe first."""
+    """Warnings standing in the caller's subtree, most severe first; during a sensitive period
+    open cases' warnings are one level up and key persons' open cases show (rule sensitive_period)."""
     require(user, *CASE_READERS)
     moment = as_of or datetime.now(UTC)
-    return board(services.views, subtree_path(services, user, unit), moment.astimezone(UTC),
-                 level=level, rule=rule)
+    return warnings_at(services.views, subtree_path(services, user, unit), moment.astimezone(UTC),
+                       services.petitions.policy.tz, level=level, rule=rule)

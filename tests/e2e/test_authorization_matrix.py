@@ -263,8 +263,39 @@ def check_board(api: Running) -> None:
     assert call(api, "GET", "/api/v1/warnings?unit=town1", "leader_town2").status_code == 403
 
 
+def check_rules_read(api: Running) -> None:
+    """Leaders, auditors and admins read the warning rule settings; reception and handlers do not."""
+    path = "/api/v1/warning-rules"
+    assert call(api, "GET", path, None).status_code == 401
+    for role in ROLES:
+        for seat in SEATS:
+            answer = call(api, "GET", path, f"{role}_{seat}")
+            expected = 200 if role in ("leader", "auditor", "admin") else 403
+            assert answer.status_code == expected, (role, seat, answer.text)
+
+
+def check_rules_write(api: Running) -> None:
+    """Only an admin of the top unit changes the rules; every other caller is refused, changing nothing."""
+    path = "/api/v1/warning-rules"
+    current = call(api, "GET", path, "admin_county").json()
+    changed = {**current, "revisit_remind_days": current["revisit_remind_days"] + 1}
+    assert call(api, "PUT", path, None, changed).status_code == 401
+    for role in ROLES:
+        for seat in SEATS:
+            if (role, seat) == ("admin", "county"):
+                continue
+            answer = call(api, "PUT", path, f"{role}_{seat}", changed)
+            assert answer.status_code == 403, (role, seat, answer.text)
+    assert call(api, "GET", path, "admin_county").json() == current
+    assert call(api, "PUT", path, "admin_county", changed).status_code == 200
+    assert call(api, "GET", path, "leader_town2").json() == changed
+    assert call(api, "PUT", path, "admin_county", current).status_code == 200
+
+
 OTHER_ROUTES: dict[tuple[str, str], Callable[[Running], None]] = {
     ("GET", "/api/v1/warnings"): check_board,
+    ("GET", "/api/v1/warning-rules"): check_rules_read,
+    ("PUT", "/api/v1/warning-rules"): check_rules_write,
     ("GET", "/api/v1/responsibility"): check_responsibility,
     ("GET", "/api/v1/statistics"): check_statistics,
     ("GET", "/api/v1/petitions"): check_list_cases,

@@ -45,7 +45,7 @@ ROUTES = {
     "handler_town1": [*READS, *actions("handler"), "GET /api/v1/users"],
     "leader_county": actions("leader"),
     "admin_county": ["POST /api/v1/units", "GET /api/v1/units", "POST /api/v1/users", "GET /api/v1/users",
-                     "GET /api/v1/users/me"],
+                     "GET /api/v1/users/me", "GET /api/v1/warning-rules", "PUT /api/v1/warning-rules"],
 }
 CONFIG: dict[str, Any] = {
     "seed": 20260916,
