@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.security import Principal, read_token
 from domain.directory import DirectoryService
@@ -44,15 +45,22 @@ Petitions = Annotated[PetitionService, Depends(petitions)]
 Directory = Annotated[DirectoryService, Depends(directory)]
 
 
-def current_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
-    """The caller named by a valid bearer token, still active, with their current role and unit."""
+async def current_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+    """The caller named by a valid bearer token, still active, with their current role and unit.
+
+    Inline on the event loop (no thread hop) when the user was read recently; the store is read
+    in a worker thread otherwise."""
     unauthorized = HTTPException(401, "please log in again: the token is missing, invalid or expired",
                                  headers={"WWW-Authenticate": "Bearer"})
     if not token:
         raise unauthorized
     built: Container = request.app.state.container
     username = read_token(token, built.token_secret)
-    user = built.directory.cached_user(username) if username else None
+    user = None
+    if username:
+        known, user = built.directory.recent_user(username)
+        if not known:
+            user = await run_in_threadpool(built.directory.cached_user, username)
     if user is None or not user.active:
         raise unauthorized
     request.scope.setdefault("state", {})["user"] = user.username

@@ -211,6 +211,14 @@ class DirectoryService(Application[UUID]):
             return None
         return found if isinstance(found, User) else None
 
+    def recent_user(self, username: str) -> tuple[bool, User | None]:
+        """(True, the user) when read from the store less than `user_cache_seconds` ago; else
+        (False, None), without touching the store (for callers that must not block)."""
+        hit = self._users.get(username)
+        if hit is not None and time.monotonic() - hit[0] < self.user_cache_seconds:
+            return True, hit[1]
+        return False, None
+
     def cached_user(self, username: str) -> User | None:
         """The user, as read from the store at most `user_cache_seconds` ago (for every request)."""
         now = time.monotonic()

@@ -26,6 +26,12 @@ class SerialAllocator:
         with self._lock:
             self._next[year] = self._first_free(year, serial + 1)
 
+    def give_back(self, year: int, serial: int) -> None:
+        """`serial` went unused: hand it out next, unless a later one was handed out meanwhile."""
+        with self._lock:
+            if self._next.get(year) == serial + 1:
+                self._next[year] = serial
+
     def _first_free(self, year: int, start: int) -> int:
         # Serials are taken in order, so gallop then bisect: O(log n) look-ups.
         if not self._taken(year, start):

@@ -23,7 +23,7 @@ from domain.group_commit import GroupCommit
 from domain.numbering import SerialAllocator
 from domain.petition import Petition, new_petition
 from domain.reading import HistoryEntry, history_entry
-from domain.requests import RequestKey, check_request, save_with_request
+from domain.requests import AlreadyDone, KeyReused, RequestKey, check_request, save_with_request
 from domain.rules import WarningRuleCommands
 from domain.scheduled_commands import Outcome, ScheduledCommands
 from domain.transcodings import DateAsISO, DeadlineAsDict
@@ -99,8 +99,10 @@ class PetitionService(WarningRuleCommands, ScheduledCommands, Application[UUID])
         same_matter_as: UUID | str | None = None,
         request: RequestKey | None = None,
     ) -> Receipt:
-        """Register a petition (登记); the registrar is responsible for routing it (首问负责)."""
-        check_request(self, request)
+        """Register a petition (登记); the registrar is responsible for routing it (首问负责).
+
+        A keyed request is not looked up first: its record is saved with the petition, and a
+        retry fails that save and answers as the first did (one round trip fewer per case)."""
         now = self.clock()
         at = intake.aware(at or now, "at")
         received_at = intake.aware(received_at, "received_at")
@@ -149,6 +151,9 @@ class PetitionService(WarningRuleCommands, ScheduledCommands, Application[UUID])
             except IntegrityError:
                 self._serials.skip_taken(year, serial)
                 continue
+            except (AlreadyDone, KeyReused):
+                self._serials.give_back(year, serial)  # a retry takes no number
+                raise
             return Receipt(petition, recordings[-1].notification.id, code)
         raise Conflict("could not allocate a case number; please try again")
 

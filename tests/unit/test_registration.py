@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from domain.errors import InvalidField
+from domain.requests import AlreadyDone, KeyReused, RequestKey
 from domain.service import PetitionService
 from tests.support import ID_NUMBER, START, FakeClock, Office, registration
 
@@ -126,3 +127,17 @@ def test_keyed_receipt_codes_can_be_printed_again(clock: FakeClock) -> None:
     assert keyed.receipt_code(receipt.petition) == receipt.access_code
     plain = PetitionService({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
     assert plain.receipt_code(plain.register(**registration()).petition) is None
+
+
+def test_a_retried_registration_takes_no_case_number(office: Office) -> None:
+    """The retry answers as the first did; the next new case gets the very next number."""
+    key = RequestKey(caller="reception1", key="k-1", fingerprint="a" * 64, status_code=201)
+    first = office.service.register(**registration(), request=key)
+    with pytest.raises(AlreadyDone):
+        office.service.register(**registration(), request=key)
+    with pytest.raises(KeyReused):
+        office.service.register(**registration(), request=RequestKey(
+            caller="reception1", key="k-1", fingerprint="b" * 64, status_code=201))
+    second = office.service.register(**registration())
+    assert (first.petition.case_number, second.petition.case_number) == (
+        "XF-2026-000001", "XF-2026-000002")
