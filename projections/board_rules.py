@@ -64,12 +64,14 @@ CLEAR_REPEAT = ("UPDATE {s}warning_board SET cleared_at = %(at)s WHERE petition_
 GROUP_LEVEL = ("CASE WHEN c.headcount >= %(red)s THEN 'red' WHEN c.headcount >= %(orange)s"
                " THEN 'orange' ELSE '' END")
 # A rules change re-decides the group warnings of every case at once (a rare, admin-made event).
+# What it raises takes the settings' version, negated, as its raised_version: the case's version
+# has not moved, and a warning cleared and raised again by two changes must not collide.
 REGROUP = (
     "UPDATE {s}warning_board SET cleared_at = %(at)s WHERE rule = 'group' AND cleared_at IS NULL"
     f" AND level <> (SELECT {GROUP_LEVEL} FROM {{s}}case_list c WHERE c.id = {{s}}warning_board.petition_id)",
     f"INSERT INTO {{s}}warning_board {COLUMNS} SELECT c.id, c.case_number, 'group', {GROUP_LEVEL},"
     " 'group petition of ' || c.headcount || ' people', c.responsible_unit, c.responsible_person,"
-    " c.responsible_path, %(at)s, NULL, c.version FROM {s}case_list c WHERE c.headcount >= %(orange)s"
+    " c.responsible_path, %(at)s, NULL, %(negated)s FROM {s}case_list c WHERE c.headcount >= %(orange)s"
     " AND NOT EXISTS (SELECT 1 FROM {s}warning_board w WHERE w.petition_id = c.id AND w.rule = 'group'"
     " AND w.cleared_at IS NULL) ON CONFLICT DO NOTHING",
 )
@@ -114,8 +116,8 @@ class BoardRules:
         at = stamp(event.timestamp)
         return [(SETTINGS, {"version": event.originator_version, "at": at,
                             "rules": json.dumps(event.rules, ensure_ascii=False, sort_keys=True)}),
-                *((sql, {"at": at, "orange": self.rules.group_orange, "red": self.rules.group_red})
-                  for sql in REGROUP)]
+                *((sql, {"at": at, "orange": self.rules.group_orange, "red": self.rules.group_red,
+                         "negated": -event.originator_version}) for sql in REGROUP)]
 
     # ---- one case's own warnings --------------------------------------------------------
 

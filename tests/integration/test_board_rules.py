@@ -204,6 +204,8 @@ def test_a_rules_change_applies_from_when_it_was_recorded_and_survives_a_restart
     assert "within 5 days" in repeat["detail"] and b.number(beyond) in repeat["detail"]
     b.service.set_warning_rules(WarningRules(), actor="admin")
     assert b.of(four, "group") == [] and b.of(four, "group", before) == []
+    b.service.set_warning_rules(WarningRules(group_orange=3, group_red=4), actor="admin")
+    assert [w["level"] for w in b.of(four, "group")] == ["red"]  # raised again, the case unchanged
 
 
 def test_during_a_sensitive_period_open_cases_warnings_go_up_a_level_and_key_persons_show(
