@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import errors, logs
+from api.deps import single_valued_query
 from api.routers import (
     actions,
     auth,
@@ -39,7 +40,8 @@ spreadsheet (`format=xlsx`) or CSV (`format=csv`)."""
 def create_app(container: Container) -> FastAPI:
     """The HTTP application for one container."""
     logs.configure(container.settings.log_format, container.settings.mode == "production")
-    app = FastAPI(title="petitions", version="1", description=DESCRIPTION)
+    app = FastAPI(title="petitions", version="1", description=DESCRIPTION,
+                  dependencies=[Depends(single_valued_query)])
     app.state.container = container
     errors.install(app)
     for module in (auth, units, users, case_list, petitions, actions, progress, responsibility,

@@ -19,6 +19,15 @@ from projections.case_list import unit_paths
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
+async def single_valued_query(request: Request) -> None:
+    """Every query parameter of this API takes one value: a repeated one is refused, not guessed at."""
+    seen: set[str] = set()
+    for key, _ in request.query_params.multi_items():
+        if key in seen:
+            raise HTTPException(422, f"{key}: give this query parameter once")
+        seen.add(key)
+
+
 # The light dependencies are `async def` so FastAPI runs them inline rather than in a thread.
 async def container(request: Request) -> Container:
     """The application built by the composition root."""

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 Text = Field(min_length=1, max_length=2000)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _day_text(value: object) -> object:
+    """Only an ISO date: pydantic alone would also read a number as a Unix time."""
+    if isinstance(value, date) or (isinstance(value, str) and _DAY.match(value)):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def _moment_text(value: object) -> object:
+    """Only an ISO date and time with its offset (a number is not a time)."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _MOMENT.match(value)):
+        return value
+    raise ValueError("must be a date and time written YYYY-MM-DDTHH:MM[:SS]+08:00")
+
+
+Day = Annotated[date, BeforeValidator(_day_text)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_moment_text)]
 
 
 class Strict(BaseModel):
@@ -30,7 +51,7 @@ class PetitionCreate(Strict):
 
     channel: Literal["letter", "visit", "phone", "online", "email"] = Field(
         description="信访形式: letter 来信, visit 来访, phone 来电, online 网上, email 电子邮件")
-    received_at: AwareDatetime = Field(description="when the office received it (收到时间)")
+    received_at: Moment = Field(description="when the office received it (收到时间)")
     receiving_unit: str | None = Field(None, max_length=64,
                                        description="unit code that received it; default: yours")
     location_unit: str = Field(max_length=64, description="unit code where the matter arose (问题属地)")
@@ -43,7 +64,7 @@ class PetitionCreate(Strict):
     key_person: bool = Field(False, description="key person (重点人员)")
     same_matter_as: str | None = Field(
         None, max_length=64, description="case number or id of an earlier case on the same matter")
-    at: AwareDatetime | None = Field(None, description="registration time; default now")
+    at: Moment | None = Field(None, description="registration time; default now")
 
 
 class DeadlinePublic(BaseModel):

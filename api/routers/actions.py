@@ -7,12 +7,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from api.deps import CurrentUser, Directory, Keyed, Petitions, require
 from api.render import check_visible, public
 from api.routers.petitions import ERRORS, PetitionId, written
-from api.schemas import PetitionPublic, Strict
+from api.schemas import Moment, PetitionPublic, Strict
 from api.security import Principal
 from domain.directory import DirectoryService
 from domain.errors import InvalidField
@@ -30,7 +30,7 @@ class Action(Strict):
     """Fields every action takes."""
 
     note: str | None = Field(None, max_length=2000)
-    at: AwareDatetime | None = Field(None, description="business time; default now, never future")
+    at: Moment | None = Field(None, description="business time; default now, never future")
     expected_version: int | None = Field(
         None, ge=1, description="the version you acted on: refused with 409 if the case has moved on")
 
@@ -88,7 +88,7 @@ class OpinionBody(Action):
 class ServeBody(Action):
     """Service (送达) on the petitioner."""
 
-    served_at: AwareDatetime | None = Field(None, description="when it was served; default now")
+    served_at: Moment | None = Field(None, description="when it was served; default now")
 
 
 class RateBody(Action):

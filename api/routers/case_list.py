@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import CurrentUser, Services, require
 from api.render import CASE_READERS
+from api.schemas import Day
 from projections.case_list import ListQuery, list_cases, unit_paths
 
 router = APIRouter(prefix="/api/v1/petitions", tags=["petitions"])
@@ -57,8 +58,8 @@ def list_petitions(
     category: Annotated[str | None, Query(max_length=64)] = None,
     channel: Literal["letter", "visit", "phone", "online", "email"] | None = None,
     overdue: bool | None = None,
-    received_from: Annotated[date | None, Query(alias="from")] = None,
-    received_to: Annotated[date | None, Query(alias="to")] = None,
+    received_from: Annotated[Day | None, Query(alias="from")] = None,
+    received_to: Annotated[Day | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=100, description="words in summary or content")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from api.deps import CurrentUser, Directory, Keyed, Petitions, require
 from api.render import CASE_READERS, check_visible, public
-from api.schemas import HistoryEntryPublic, PetitionCreate, PetitionPublic, ReceiptPublic
+from api.schemas import HistoryEntryPublic, Moment, PetitionCreate, PetitionPublic, ReceiptPublic
 from domain.reading import plain
 from domain.requests import AlreadyDone, RequestKey
 
@@ -64,7 +63,7 @@ def register(body: PetitionCreate, user: CurrentUser, service: Petitions, direct
 @router.get("/{petition_id}", response_model=PetitionPublic, responses=ERRORS,
             summary="A petition now, or as recorded by a past moment")
 def read(petition_id: PetitionId, user: CurrentUser, service: Petitions, directory: Directory,
-         as_of: Annotated[AwareDatetime | None, Query(
+         as_of: Annotated[Moment | None, Query(
              description="record time: the case as the system had recorded it by then")] = None,
          ) -> dict[str, Any]:
     """The case with its deadlines and warnings, now or as they stood at `as_of`."""

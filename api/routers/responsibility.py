@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, Services, require, subtree_path
+from api.schemas import Day
 from domain.errors import InvalidField
 from projections.responsibility import responsibility
 
@@ -21,8 +22,8 @@ router = APIRouter(prefix="/api/v1", tags=["responsibility"])
 def read_responsibility(
     user: CurrentUser, services: Services,
     unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree; default yours")] = None,
-    start: Annotated[date | None, Query(alias="from", description="first day; default 90 days ago")] = None,
-    end: Annotated[date | None, Query(alias="to", description="last day; default today")] = None,
+    start: Annotated[Day | None, Query(alias="from", description="first day; default 90 days ago")] = None,
+    end: Annotated[Day | None, Query(alias="to", description="last day; default today")] = None,
 ) -> dict[str, Any]:
     """Cases received, open, closed; deadlines met and missed (charged to whoever was responsible
     when it happened); on-time and satisfaction rates; escalations, supervisions, package cases."""

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api.deps import CurrentUser, Services, require, subtree_path
 from api.render import CASE_READERS
+from api.schemas import Moment
 from projections.board_read import warnings_at
 
 router = APIRouter(prefix="/api/v1", tags=["warnings"])
@@ -38,7 +39,7 @@ def read_warnings(
     unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree; default yours")] = None,
     level: Literal["red", "orange", "yellow", "blue"] | None = None,
     rule: Annotated[str | None, Query(max_length=32)] = None,
-    as_of: Annotated[AwareDatetime | None, Query(
+    as_of: Annotated[Moment | None, Query(
         description="record time: the board as it stood then; default now")] = None,
 ) -> list[dict[str, Any]]:
     """Warnings standing in the caller's subtree, most severe first; during a sensitive period

@@ -226,3 +226,27 @@ def test_a_time_query_without_an_offset_is_refused_with_422_naming_it(api: Runni
     answer = api.client.get(f"/api/v1/petitions/{case}", params={"as_of": "2026-09-16T10:00:00"},
                             headers=api.headers("reception_county"))
     refused(answer, 422, "invalid", "as_of")
+
+
+@pytest.mark.parametrize("path, field, value", [
+    ("/api/v1/warnings", "as_of", "-1338"),
+    ("/api/v1/responsibility", "to", "0"),
+    ("/api/v1/petitions", "from", "20260901"),
+])
+def test_a_number_where_a_date_belongs_is_refused_not_read_as_unix_time(
+        api: Running, path: str, field: str, value: str) -> None:
+    """Dates and times are ISO text only: a number answers 422 naming the parameter."""
+    answer = api.client.get(path, params={field: value}, headers=api.headers("leader_county"))
+    refused(answer, 422, "invalid", field)
+
+
+def test_a_number_as_the_received_time_is_refused_naming_it(api: Running) -> None:
+    """A JSON number is no time of receipt (pydantic alone would take it as a Unix time)."""
+    refused(register(api, {**petition_body(), "received_at": 1700000000}), 422, "invalid", "received_at")
+
+
+def test_a_query_parameter_given_twice_is_refused_naming_it(api: Running) -> None:
+    """`?unit=a&unit=b` is ambiguous: 422 naming unit, not a silent pick of one."""
+    answer = api.client.get("/api/v1/petitions?unit=county&unit=town1",
+                            headers=api.headers("leader_county"))
+    refused(answer, 422, "invalid", "unit")

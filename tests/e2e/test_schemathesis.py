@@ -43,7 +43,8 @@ ROUTES = {
                          "GET /api/v1/progress", "GET /api/v1/units", "GET /api/v1/users/me"],
     # GET /api/v1/users is for admins: the handler's run checks that its 403 is documented.
     "handler_town1": [*READS, *actions("handler"), "GET /api/v1/users"],
-    "leader_county": actions("leader"),
+    "leader_county": [*actions("leader"), "GET /api/v1/warnings", "GET /api/v1/responsibility",
+                      "GET /api/v1/statistics"],
     "admin_county": ["POST /api/v1/units", "GET /api/v1/units", "POST /api/v1/users", "GET /api/v1/users",
                      "GET /api/v1/users/me", "GET /api/v1/warning-rules", "PUT /api/v1/warning-rules"],
 }
