@@ -26,7 +26,7 @@ def test_pages_follow_the_cursor_without_repeats(api: Running) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        params = {"q": "分页测试", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"q": "分页测试", "limit": 2, **({"cursor": cursor} if cursor else {})}
         page = api.client.get("/api/v1/petitions", params=params,
                               headers=api.headers("leader_county")).json()
         seen += [item["id"] for item in page["items"]]

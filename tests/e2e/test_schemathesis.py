@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,7 +140,7 @@ class Realism:
         digest = zlib.crc32(f"{self.count}:{key}".encode())
         return value if digest % 4 == 0 else options[digest // 4 % len(options)]
 
-    def __call__(self, context: Any, case: Case) -> Case:
+    def __call__(self, context: Any, case: Case[Any]) -> Case[Any]:
         if case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE:
             return case
         self.count += 1
@@ -152,7 +152,7 @@ class Realism:
             receipt = self.choose("receipt", None, self.pool.receipts)
             if receipt is not None:
                 query["case_number"], query["code"] = receipt
-        headers = case.headers or {}
+        headers: MutableMapping[str, Any] = case.headers or {}
         for name in [h for h in headers if h.lower() == "idempotency-key"]:
             # Keys like "0" recur in generated data; reused with another body they are refused.
             headers[name] = self.choose(name, headers[name], [f"fuzz-{self.count}"])
@@ -186,7 +186,7 @@ def fuzz(running: Running, identity: str, pool: Pool) -> Outcome:
     # logins and progress queries fill a rate-limit bucket of their own, not the other tests'.
     schema.config.update(headers={"Authorization": f"Bearer {running.tokens[identity]}",
                                   "X-Forwarded-For": "192.0.2.1"})
-    schema = schema.include(name=ROUTES[identity])
+    schema = schema.include(name=ROUTES[identity])  # type: ignore[assignment]
     schema.hook("map_case")(Realism(pool))
     outcome = Outcome()
     for event in schemathesis.engine.from_schema(schema).execute():

@@ -152,7 +152,7 @@ def test_a_rebuild_interrupted_midway_and_resumed_equals_a_clean_rebuild(
             raise Crash
         return original(event)
 
-    projection.statements = crash_after_seven  # type: ignore[method-assign]
+    projection.statements = crash_after_seven  # type: ignore[method-assign,assignment]
     with pytest.raises(Crash):
         EmbeddedProjector(service, projection).rebuild(batch=batch)
     restarted = case_list_projection(build_views(env), service, directory)

@@ -135,7 +135,7 @@ def _raw_dump(store: str, service: PetitionService, tmp_path: Path) -> bytes:
         return b"".join(p.read_bytes() for p in (tmp_path / "data").glob("events.sqlite3*"))
     schema = service.env.get("POSTGRES_SCHEMA")
     result = subprocess.run(
-        ["pg_dump", "-h", PG["host"], "-U", PG["user"], "-n", str(schema), str(PG["dbname"])],
+        ["pg_dump", "-h", str(PG["host"]), "-U", str(PG["user"]), "-n", str(schema), str(PG["dbname"])],
         capture_output=True, check=False,
     )
     if result.returncode == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from tests.support import FakeClock, registration
 
 
 @pytest.fixture
-def containers(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> list[Container]:
+def containers(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[list[Container]]:
     """Two containers (as two scheduler processes) on one store, with a shared fake clock."""
     schema = request.getfixturevalue("pg_schema") if store == "postgres" else None
     settings = settings_for(store, tmp_path, schema, cipher=False)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-import holidays
 import pytest
+from holidays.version import __version__ as HOLIDAYS_VERSION
 
 from domain.calendar import WorkCalendar, parse_schedule
 from domain.deadlines import ClockRule, Deadline, DeadlinePolicy
@@ -16,7 +16,7 @@ def test_a_triage_clock_ending_in_national_day_moves_past_the_holiday() -> None:
     """Registered 2026-09-16: day 15 is 1 October, so triage is due on 8 October."""
     deadline = DeadlinePolicy().start("triage", date(2026, 9, 16))
     assert deadline.due == date(2026, 10, 8)
-    assert deadline.calendar == f"2026: holidays {holidays.__version__}"
+    assert deadline.calendar == f"2026: holidays {HOLIDAYS_VERSION}"
 
 
 def test_working_day_counting_counts_the_make_up_saturday() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -107,7 +108,7 @@ def test_accept_starts_the_sixty_day_handling_clock(office: Office) -> None:
     ],
 )
 def test_actions_that_do_not_fit_the_state_are_refused_and_record_nothing(
-    office: Office, status: str, command: str, kwargs: dict[str, object]
+    office: Office, status: str, command: str, kwargs: dict[str, Any]
 ) -> None:
     """An action out of turn raises a named error and leaves the case as it was."""
     pid = office.case_in(status)
@@ -120,7 +121,7 @@ def test_actions_that_do_not_fit_the_state_are_refused_and_record_nothing(
 def test_extension_is_granted_once_and_moves_the_handling_deadline(office: Office) -> None:
     """One extension of at most 30 days moves the handling deadline; a second is refused."""
     pid = office.case_in("accepted")
-    due = office.service.get(pid).current("handling").due
+    due = office.service.get(pid).current("handling").due  # type: ignore[union-attr]
     petition = office.do("extend", pid, days=30, reason="案情复杂", approved_by="leader1")
     extended = petition.current("handling")
     assert extended.extension_days == 30
@@ -147,7 +148,7 @@ def test_suspension_moves_the_deadline_by_the_days_it_stood_still(office: Office
     petition = office.do("resume_clock", pid, wait=10, reason="材料已补齐")
     resumed = petition.current("handling")
     assert resumed.status == "open" and resumed.suspended_days == 10
-    assert resumed.due == office.service.policy.calendar.due_date(handling.starts, 70)
+    assert resumed.due == office.service.policy.calendar.due_date(handling.starts, 70)  # type: ignore[union-attr]
 
 
 def test_suspend_and_resume_need_a_clock_to_act_on(office: Office) -> None:
@@ -163,7 +164,7 @@ def test_suspend_and_resume_need_a_clock_to_act_on(office: Office) -> None:
 def test_reply_and_service_open_the_review_window(office: Office) -> None:
     """The reply meets the handling clock; service opens a 30-day review request window."""
     pid = office.case_in("replied")
-    assert office.service.get(pid).current("handling").status == "met"
+    assert office.service.get(pid).current("handling").status == "met"  # type: ignore[union-attr]
     petition = office.do("serve", pid)
     window = petition.current("review_request")
     assert petition.status == "served" and window is not None and window.is_petitioner_window
@@ -193,7 +194,7 @@ def test_review_and_rereview_lead_to_a_final_case_with_a_revisit_clock(office: O
     ("suspend_clock", {"reason": "r"}),
 ])
 def test_a_final_case_accepts_nothing_but_revisits(
-    office: Office, command: str, kwargs: dict[str, object]
+    office: Office, command: str, kwargs: dict[str, Any]
 ) -> None:
     """After re-review the matter is final: only revisits are recorded."""
     pid = office.case_in("final")
@@ -265,7 +266,7 @@ def test_missed_deadline_is_recorded_once_and_charged_to_who_was_responsible(
     pid = office.case_in("assigned")
     office.clock.advance(days=20)
     first = office.service.record_missed_deadlines(pid).petition
-    assert first.current("acceptance").status == "missed"
+    assert first.current("acceptance").status == "missed"  # type: ignore[union-attr]
     again = office.service.record_missed_deadlines(pid).petition
     assert again.version == first.version
     [missed] = [h for h in office.service.history(pid) if h.type == "DeadlineMissed"]
@@ -337,7 +338,7 @@ def test_recording_a_missed_deadline_does_not_block_steps_entered_late(office: O
     office.service.record_missed_deadlines(pid)
     earlier = office.clock.now - timedelta(days=2)
     petition = office.service.accept(pid, actor="handler1", at=earlier).petition
-    assert petition.status == "accepted" and petition.current("acceptance").status == "missed"
+    assert petition.status == "accepted" and petition.current("acceptance").status == "missed"  # type: ignore[union-attr]
 
 
 def test_a_review_at_a_higher_unit_moves_responsibility_there(office: Office) -> None:
@@ -352,5 +353,5 @@ def test_the_sweep_leaves_a_lapsed_request_window_to_closure(office: Office) -> 
     pid = office.case_in("served")
     office.clock.advance(days=45)
     petition = office.service.record_missed_deadlines(pid).petition
-    assert petition.current("review_request").status == "open"
+    assert petition.current("review_request").status == "open"  # type: ignore[union-attr]
     assert not [h for h in office.service.history(pid) if h.type == "DeadlineMissed"]
