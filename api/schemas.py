@@ -8,22 +8,31 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from domain.intake import FIRST_YEAR, LAST_YEAR
+
 Text = Field(min_length=1, max_length=2000)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
+def _in_years(value: object) -> object:
+    year = value.year if isinstance(value, date) else int(str(value)[:4])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"must lie between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
 def _day_text(value: object) -> object:
     """Only an ISO date: pydantic alone would also read a number as a Unix time."""
     if isinstance(value, date) or (isinstance(value, str) and _DAY.match(value)):
-        return value
+        return _in_years(value)
     raise ValueError("must be a date written YYYY-MM-DD")
 
 
 def _moment_text(value: object) -> object:
     """Only an ISO date and time with its offset (a number is not a time)."""
     if isinstance(value, datetime) or (isinstance(value, str) and _MOMENT.match(value)):
-        return value
+        return _in_years(value)
     raise ValueError("must be a date and time written YYYY-MM-DDTHH:MM[:SS]+08:00")
 
 

@@ -33,12 +33,19 @@ def text(value: object, field: str, *, max_length: int, required: bool = True) -
     return stripped
 
 
+# Offices record what happened on paper too, but not before the 1995 regulations' predecessors;
+# the bounds also keep date arithmetic (windows of days before and after) far from overflow.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
 def aware(moment: object, field: str) -> datetime:
     """A timezone-aware datetime, or an error naming the field."""
     if not isinstance(moment, datetime):
         raise InvalidField(field, "must be a date and time such as 2026-09-16T10:00:00+08:00")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidField(field, "must include a time zone offset, e.g. +08:00")
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise InvalidField(field, f"must lie between the years {FIRST_YEAR} and {LAST_YEAR}")
     return moment
 
 

@@ -86,5 +86,8 @@ def overdue_unsupervised(views: Views, today: date, grace_days: int, after: str 
     """Cases with an office deadline missed more than `grace_days` ago and no supervision since."""
     cutoff = today - timedelta(days=grace_days)
     # Open as well as missed: the sweep may not have recorded the miss yet (or not projected it).
+    # Not the revisit, the one clock still running on a case that ended (closed or final), which
+    # no one supervises: without this the job would reread such cases on every run.
     return _ids(views, "status IN ('open', 'missed') AND due < %(cutoff)s AND petitioner_window = 0"
+                " AND clock <> 'revisit'"
                 " AND supervised = 0", {"cutoff": cutoff.isoformat()}, after, limit)

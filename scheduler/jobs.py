@@ -10,7 +10,7 @@ from datetime import date
 
 import structlog
 
-from domain.errors import CaseNotFound, Conflict
+from domain.errors import CaseNotFound, Conflict, PetitionError
 from domain.scheduled_commands import Outcome
 from petitions.bootstrap import Container
 from projections import deadline_index as index
@@ -40,6 +40,11 @@ def _each(container: Container, job: str, find: Finder, act: Callable[[str], Out
                     continue  # the case changed meanwhile (or another scheduler acted): look again
                 except CaseNotFound:
                     pass
+                except PetitionError as refused:
+                    # One case the domain refuses (e.g. its last step lies ahead of this clock)
+                    # must not hold up every case after it: name it and go on.
+                    log.warning("scheduled_step_refused", job=job, case=pid, code=refused.code,
+                                reason=str(refused))
                 break
         after = batch[-1]
     if container.projector is not None:

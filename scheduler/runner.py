@@ -59,7 +59,15 @@ def run_once(container: Container) -> dict[str, object]:
         if not held:
             log.info("scheduler_standing_by", reason="another scheduler holds the lock")
             return {}
-        return {name: job(container) for name, job in JOBS.items()}
+        done: dict[str, object] = {}
+        for name, job in JOBS.items():
+            try:
+                done[name] = job(container)
+            except Exception as error:  # one failing job must not stop the others
+                log.error("scheduler_job_failed", job=name, error_type=type(error).__name__,
+                          error=str(error))
+                done[name] = error
+        return done
 
 
 def run_forever(container: Container, minutes: int = 15) -> None:

@@ -250,3 +250,22 @@ def test_a_query_parameter_given_twice_is_refused_naming_it(api: Running) -> Non
     answer = api.client.get("/api/v1/petitions?unit=county&unit=town1",
                             headers=api.headers("leader_county"))
     refused(answer, 422, "invalid", "unit")
+
+
+@pytest.mark.parametrize("path, field, value", [
+    ("/api/v1/warnings", "as_of", "0001-01-01T00:00:00+14:00"),
+    ("/api/v1/warnings", "as_of", "9999-12-31T23:59:59-14:00"),
+    ("/api/v1/responsibility", "to", "0001-01-05"),
+    ("/api/v1/petitions", "to", "9999-12-31"),
+])
+def test_a_date_outside_any_office_record_is_refused_naming_it(
+        api: Running, path: str, field: str, value: str) -> None:
+    """Years before 1990 or after 2100 answer 422, never an overflow."""
+    answer = api.client.get(path, params={field: value}, headers=api.headers("leader_county"))
+    refused(answer, 422, "invalid", field)
+
+
+def test_a_registration_received_in_year_one_is_refused_naming_it(api: Running) -> None:
+    """received_at in year 1 would poison every later window calculation: 422 naming it."""
+    body = {**petition_body(), "received_at": "0001-01-02T00:00:00+00:00"}
+    refused(register(api, body), 422, "invalid", "received_at")

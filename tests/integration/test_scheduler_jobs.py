@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from structlog.testing import capture_logs
 
 from petitions.bootstrap import Container, build
 from projections.board import board
 from projections.runner import EmbeddedProjector
-from scheduler import jobs
+from scheduler import jobs, runner
 from scheduler.runner import run_once
 from tests.integration.conftest import settings_for
 from tests.support import FakeClock, registration
@@ -172,30 +173,78 @@ def test_after_downtime_one_run_catches_up_on_everything(office: list[Container]
     assert first.petitions.get(served).status == "closed"
 
 
+def together(job: Callable[[Container], int], containers: list[Container]) -> None:
+    """Run the job in every container at the same moment; fail on any error in any of them."""
+    errors: list[BaseException] = []
+
+    def run(container: Container) -> None:
+        try:
+            job(container)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in containers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
 def test_two_schedulers_at_once_take_each_step_once(office: list[Container]) -> None:
     """Both processes run every job at the same moment; each step is recorded once."""
     first = office[0]
     pids = [new_case(first) for _ in range(4)] + [new_case(first, ACCEPTED, REPLIED, SERVED)
                                                   for _ in range(2)]
     clock_of(first).advance(days=12)
-    jobs = [warn_due_soon, sweep_deadlines]
-    for job in jobs:
-        threads = [threading.Thread(target=job, args=(c,)) for c in office]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    for job in [warn_due_soon, sweep_deadlines]:
+        together(job, office)
     for pid in pids[:4]:
         assert len(events(first, pid, "DeadlineApproaching")) == 1
     clock_of(first).advance(days=40)
     for job in [sweep_deadlines, supervise_overdue, close_lapsed]:
-        threads = [threading.Thread(target=job, args=(c,)) for c in office]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        together(job, office)
     for pid in pids[:4]:
         assert len(events(first, pid, "DeadlineMissed")) == 1
         assert len(events(first, pid, "Supervised")) == 1
     for pid in pids[4:]:
         assert len(events(first, pid, "Closed")) == 1
+
+
+def test_a_case_the_domain_refuses_does_not_hold_up_the_others(office: list[Container],
+                                                               store: str, tmp_path: Path) -> None:
+    """A scheduler whose clock lags behind a case's last step skips that case, names it, goes on."""
+    first = office[0]
+    stuck = new_case(first, ACCEPTED, REPLIED, SERVED)
+    fine = new_case(first, ACCEPTED, REPLIED, SERVED)
+    clock_of(first).advance(days=40)
+    first.petitions.add_note(stuck, actor="handler1", text="电话联系", kind="other",
+                             at=clock_of(first).now)
+    lagging = FakeClock(clock_of(first).now - timedelta(hours=3))
+    behind = build(first.settings, clock=lagging)
+    try:
+        catch_up(first)
+        with capture_logs() as logs:
+            assert jobs.close_lapsed(behind) == 1
+        assert first.petitions.get(fine).status == "closed"
+        assert first.petitions.get(stuck).status == "served"
+        [refusal] = [e for e in logs if e["event"] == "scheduled_step_refused"]
+        assert refusal["case"] == str(stuck) and refusal["job"] == "close_lapsed"
+    finally:
+        behind.close()
+
+
+def test_a_failing_job_does_not_stop_the_jobs_after_it(office: list[Container],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_once reports the failure under the job's name and still runs the rest."""
+    def broken(container: Container) -> int:
+        raise RuntimeError("views unreachable")
+
+    monkeypatch.setitem(runner.JOBS, "deadline_sweep", broken)
+    first = office[0]
+    new_case(first, ACCEPTED, REPLIED, SERVED)
+    clock_of(first).advance(days=40)
+    catch_up(first)
+    done = run_once(first)
+    assert isinstance(done["deadline_sweep"], RuntimeError)
+    assert done["close_lapsed"] == 1

@@ -141,3 +141,9 @@ def test_a_retried_registration_takes_no_case_number(office: Office) -> None:
     second = office.service.register(**registration())
     assert (first.petition.case_number, second.petition.case_number) == (
         "XF-2026-000001", "XF-2026-000002")
+
+
+def test_a_received_time_outside_the_years_offices_keep_is_refused(office: Office) -> None:
+    """The service itself refuses year 1 (not only the HTTP layer): no event could poison a view."""
+    with pytest.raises(InvalidField, match="received_at: must lie between the years 1990 and 2100"):
+        office.service.register(**registration(received_at=START.replace(year=1)))
