@@ -19,10 +19,12 @@ from eventsourcing.utils import retry
 from psycopg import InterfaceError, OperationalError
 from psycopg.sql import SQL, Identifier
 
+from projections.store import CreatedOneAtATime
+
 TOPIC = "petitions.pg_store:OneTripRecorder"
 
 
-class OneTripRecorder(PostgresApplicationRecorder):
+class OneTripRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
     """An application recorder whose every save is one call of its own database function."""
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:

@@ -6,6 +6,7 @@ prefix (PostgreSQL) and `%(name)s` for a parameter; for SQLite both are rewritte
 
 from __future__ import annotations
 
+import hashlib
 import re
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -120,7 +121,29 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
             c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
 
 
-class PostgresViews(PostgresTrackingRecorder, Views):
+CREATE_LOCK = int.from_bytes(hashlib.sha256(b"petitions:create-tables").digest()[:8], "big",
+                             signed=True)
+
+
+class CreatedOneAtATime:
+    """Mixed into a PostgreSQL recorder: its tables, types and functions are created by one
+    process at a time. Processes starting together (server, projector, schedulers) would
+    otherwise race: concurrent CREATE TYPE / CREATE TABLE IF NOT EXISTS / CREATE OR REPLACE
+    FUNCTION can fail with a duplicate key or "tuple concurrently updated"."""
+
+    datastore: PostgresDatastore
+
+    def create_table(self) -> None:
+        """Hold a session advisory lock on a connection of its own while creating."""
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (CREATE_LOCK,))
+            try:
+                super().create_table()  # type: ignore[misc]
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (CREATE_LOCK,))
+
+
+class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
     """Views in PostgreSQL, beside the event store."""
 
     view_name: ClassVar[str] = "views"
