@@ -39,6 +39,19 @@ SECTIONS = (
 )
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
+# A text cell beginning with one of these is read as a formula by spreadsheet programs; categories
+# and unit names are free text, so such a cell is written as text (formula injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def risky(value: Any) -> bool:
+    """True for text a spreadsheet program would take for a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def csv_safe(value: Any) -> Any:
+    """Text that would start a formula, behind an apostrophe; numbers and other text unchanged."""
+    return "'" + value if risky(value) else value
 
 
 def title(summary: dict[str, Any]) -> str:
@@ -70,7 +83,7 @@ def csv_rows(summary: dict[str, Any]) -> Iterator[list[Any]]:
 def to_csv(summary: dict[str, Any]) -> bytes:
     """The summary as CSV in UTF-8 with a byte order mark."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(csv_rows(summary))
+    csv.writer(out, lineterminator="\r\n").writerows([csv_safe(v) for v in row] for row in csv_rows(summary))
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -96,6 +109,12 @@ def to_xlsx(summary: dict[str, Any]) -> bytes:
         for cell in sheet[sheet.max_row]:
             cell.font, cell.fill = BOLD, HEAD_FILL
 
+    def append(values: list[Any]) -> None:
+        sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            if risky(cell.value):
+                cell.data_type = "s"  # openpyxl stores text beginning with = as a formula
+
     heading("概况 Overview", ("指标 Figure", "代码 Code", "数值 Value"))
     for key, chinese, english in FIGURES:
         sheet.append([f"{chinese} {english}", key, summary[key]])
@@ -105,8 +124,7 @@ def to_xlsx(summary: dict[str, Any]) -> bytes:
     for key, _, chinese, english in SECTIONS:
         heading(f"{chinese} {english}", ("名称 Name", "代码 Code", "件数 Count", "占比 Share"))
         for row in summary[key]:
-            sheet.append([row["name"], row["key"], row["count"],
-                          row["count"] / received if received else None])
+            append([row["name"], row["key"], row["count"], row["count"] / received if received else None])
             sheet.cell(sheet.max_row, 4).number_format = "0.00%"
         sheet.append(["合计 Total", "total", sum(row["count"] for row in summary[key])])
         sheet.cell(sheet.max_row, 1).font = BOLD

@@ -218,3 +218,26 @@ def test_the_spreadsheet_and_the_csv_hold_the_same_numbers_as_the_json(
     assert int(by[("overview", "received")]) == q3["received"]
     assert float(by[("overview", "satisfaction_rate")].rstrip("%")) / 100 == q3["satisfaction_rate"]
     assert {k: int(v) for (section, k), v in by.items() if section == "area"} == counts(q3["by_area"])
+
+
+def test_a_category_that_looks_like_a_formula_is_exported_as_text(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """A category typed as =HYPERLINK(...) stays text: the CSV puts an apostrophe before it, the
+    spreadsheet stores a text cell, not a formula; the counts stay numbers."""
+    s = scene(make_service, tmp_path)
+    formula = '=HYPERLINK("http://x","y")'
+    for category in (formula, formula, "@SUM(A1)", "land"):
+        s.register(location_unit="town1.v1", category=category)
+    q3 = s.figures("2026-Q3")
+    rows = list(csv.reader(io.StringIO(to_csv(q3).decode("utf-8-sig"))))
+    by_category = {r[1]: r for r in rows if r[0] == "category"}
+    assert set(by_category) == {"'" + formula, "'@SUM(A1)", "land"}
+    assert by_category["'" + formula] == ["category", "'" + formula, "'" + formula, "2"]
+    sheet = load_workbook(io.BytesIO(to_xlsx(q3))).active
+    assert sheet is not None
+    cells = {row[1].value: row for row in sheet.iter_rows(min_row=2, max_col=4)
+             if row[1].value in (formula, "@SUM(A1)", "land")}
+    assert set(cells) == {formula, "@SUM(A1)", "land"}
+    for name, code, count, share in cells.values():
+        assert name.data_type == code.data_type == "s" and count.data_type == share.data_type == "n"
+    assert cells[formula][0].value == formula and cells[formula][2].value == 2
