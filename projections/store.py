@@ -18,6 +18,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
+from projections import view_schema
+
 Statement = tuple[str, Mapping[str, Any]]
 _PARAM = re.compile(r"%\((\w+)\)s")
 
@@ -47,6 +49,9 @@ class Views(TrackingRecorder):
 
     ddl: ClassVar[Sequence[str]] = ()
     tables: ClassVar[Sequence[str]] = ()
+    # Bump when a projection's meaning changes while its tables stay the same: the views are
+    # then dropped and rebuilt on the next start, as when their DDL changes (view_schema).
+    schema_version: ClassVar[int] = 1
 
     @abstractmethod
     def write(self, tracking: Tracking | None, statements: Sequence[Statement],
@@ -84,6 +89,16 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
     def construct_create_table_statements(self) -> list[str]:
         """The tracking table and the view's tables."""
         return [*super().construct_create_table_statements(), *(for_sqlite(s) for s in self.ddl)]
+
+    def create_table(self) -> None:
+        """Create the tables, first dropping them when their definition changed (view_schema)."""
+        name, wanted = type(self).__name__, view_schema.fingerprint(self.ddl, self.schema_version)
+        with self.datastore.transaction(commit=True) as c:
+            view_schema.drop_if_changed(c, name=name, wanted=wanted, tables=self.tables,
+                                        tracking_table="tracking")
+        super().create_table()
+        with self.datastore.transaction(commit=True) as c:
+            view_schema.record(c, name=name, wanted=wanted)
 
     def write(self, tracking: Tracking | None, statements: Sequence[Statement],
               claim: Tracking | None = None) -> None:
@@ -138,9 +153,17 @@ class CreatedOneAtATime:
         with self.datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (CREATE_LOCK,))
             try:
+                self.before_create()
                 super().create_table()  # type: ignore[misc]
+                self.after_create()
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (CREATE_LOCK,))
+
+    def before_create(self) -> None:
+        """Run under the lock before the tables are created."""
+
+    def after_create(self) -> None:
+        """Run under the lock after the tables are created."""
 
 
 class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
@@ -156,6 +179,22 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
 
     def _pg(self, sql: str) -> str:
         return sql.replace("{s}", self._prefix)
+
+    def before_create(self) -> None:
+        """Drop the tables when their definition changed since they were made (view_schema)."""
+        with self.datastore.transaction(commit=True) as c:
+            view_schema.drop_if_changed(
+                c, name=self.view_name, wanted=self._fingerprint(), tables=self.tables,
+                tracking_table=self.tracking_table_name, prefix=self._prefix, param="%s")
+
+    def after_create(self) -> None:
+        """Note the definition the tables were made with."""
+        with self.datastore.transaction(commit=True) as c:
+            view_schema.record(c, name=self.view_name, wanted=self._fingerprint(),
+                               prefix=self._prefix, param="%s")
+
+    def _fingerprint(self) -> str:
+        return view_schema.fingerprint(self.ddl, self.schema_version)
 
     def write(self, tracking: Tracking | None, statements: Sequence[Statement],
               claim: Tracking | None = None) -> None:
