@@ -1,8 +1,9 @@
 """The deadline index: every running deadline of every case, for the scheduler's jobs.
 
 Each job asks one indexed question (what passed, what is close, what lapsed, what is overdue
-beyond the grace and not yet supervised), so its cost follows the number of cases that need
-acting on, not the number of open cases.
+beyond the grace and not yet supervised), so the cases it loads are the cases that need acting
+on. The due-soon question scans the index entries due within the share's horizon (up to 40
+days ahead with the default 20 %), in SQL only; the others are bounded by what is due.
 """
 
 from __future__ import annotations
