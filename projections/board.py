@@ -16,6 +16,11 @@ DDL = (
     " unit_path TEXT NOT NULL, raised_at TEXT NOT NULL, cleared_at TEXT, raised_version INTEGER NOT NULL,"
     " PRIMARY KEY (petition_id, rule, level, raised_version))",
     "CREATE INDEX IF NOT EXISTS warning_board_open ON {s}warning_board (cleared_at, unit_path)",
+    # The board reads newest first: standing warnings from a partial index (as many as stand,
+    # however long the history), the ones cleared since a past moment from raised_at backwards.
+    "CREATE INDEX IF NOT EXISTS warning_board_standing ON {s}warning_board (raised_at)"
+    " WHERE cleared_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS warning_board_raised ON {s}warning_board (raised_at)",
 )
 RAISE = (
     "INSERT INTO {s}warning_board VALUES (%(petition_id)s, %(case_number)s, %(rule)s, %(level)s,"
@@ -68,8 +73,12 @@ def changes(before: dict[tuple[str, str], str], after: Petition, at: datetime,
 
 def board(views: Views, within_path: str, as_of: datetime, level: str | None = None,
           rule: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    """Warnings standing at `as_of` (record time) in a subtree, most severe first."""
-    where = ["unit_path LIKE %(within)s", "raised_at <= %(t)s", "(cleared_at IS NULL OR cleared_at > %(t)s)"]
+    """Warnings standing at `as_of` (record time) in a subtree, most severe first.
+
+    Two parts, each read newest first from its own index and cut at the limit: those standing
+    still (never cleared), and those cleared after `as_of` (none when reading the board now).
+    """
+    where = ["unit_path LIKE %(within)s", "raised_at <= %(t)s"]
     params: dict[str, Any] = {"within": within_path + "%", "limit": limit,
                               "t": as_of.isoformat(timespec="microseconds")}
     if level is not None:
@@ -78,8 +87,11 @@ def board(views: Views, within_path: str, as_of: datetime, level: str | None = N
     if rule is not None:
         where.append("rule = %(rule)s")
         params["rule"] = rule
-    rows = views.query(
-        "SELECT petition_id, case_number, rule, level, detail, responsible_unit, responsible_person,"
-        f" raised_at, cleared_at FROM {{s}}warning_board WHERE {' AND '.join(where)}"
-        " ORDER BY raised_at DESC LIMIT %(limit)s", params)
+    columns = ("petition_id, case_number, rule, level, detail, responsible_unit, responsible_person,"
+               " raised_at, cleared_at")
+    parts = [f"SELECT * FROM (SELECT {columns} FROM {{s}}warning_board WHERE {cond} AND"
+             f" {' AND '.join(where)} ORDER BY raised_at DESC LIMIT %(limit)s) AS {name}"
+             for cond, name in (("cleared_at IS NULL", "standing"),
+                                ("cleared_at > %(t)s", "cleared_since"))]
+    rows = views.query(" UNION ALL ".join(parts) + " ORDER BY raised_at DESC LIMIT %(limit)s", params)
     return sorted(rows, key=lambda r: LEVEL_ORDER.get(r["level"], 9))

@@ -202,11 +202,14 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
         with self.datastore.transaction(commit=True) as c:
             if claim is not None and claim != tracking:
                 self._insert_tracking(c, claim)
-            for sql, group in runs(statements):
-                if len(group) == 1:
-                    c.execute(self._pg(sql), group[0])
-                else:
-                    c.executemany(self._pg(sql), group)
+            # Pipeline mode: the statements go out without waiting for each answer (they still
+            # run in order, each seeing the rows of those before it); errors surface at the sync.
+            with c.connection.pipeline():
+                for sql, group in runs(statements):
+                    if len(group) == 1:
+                        c.execute(self._pg(sql), group[0], prepare=True)
+                    else:
+                        c.executemany(self._pg(sql), group)
             if tracking is not None:
                 self._insert_tracking(c, tracking)
 
