@@ -10,6 +10,7 @@ from api.security import Principal
 from domain.directory import DirectoryService
 from domain.errors import CaseNotFound
 from domain.petition import Petition
+from domain.rules import WarningRules
 from domain.validation import mask_id_number, mask_phone
 from domain.warnings import case_warnings
 
@@ -50,8 +51,9 @@ def petitioners(petition: Petition, principal: Principal) -> list[dict[str, Any]
     ]
 
 
-def public(petition: Petition, principal: Principal, now: datetime | None = None) -> dict[str, Any]:
-    """The response body of a petition for this caller."""
+def public(petition: Petition, principal: Principal, now: datetime | None = None, *,
+           rules: WarningRules) -> dict[str, Any]:
+    """The response body of a petition for this caller; its warnings by the rules in force at `now`."""
     today = petition.office_date(now or datetime.now(UTC))
     body = PetitionPublic(
         id=str(petition.id),
@@ -83,7 +85,8 @@ def public(petition: Petition, principal: Principal, now: datetime | None = None
         deadlines=[DeadlinePublic(clock=d.clock, starts=d.starts, due=d.due, status=d.status,
                                   rule=d.rule, calendar=d.calendar) for d in petition.deadlines],
         warnings=[WarningPublic(rule=w.rule, level=w.level, detail=w.detail)
-                  for w in case_warnings(petition, today)],
+                  for w in case_warnings(petition, today, rules.due_soon_days, rules.due_soon_share,
+                                         rules.group_orange, rules.group_red)],
         age_days=petition.age_days(today),
         silent_days=petition.silent_days(today),
         version=petition.version,

@@ -20,8 +20,8 @@ class Warning:
 
 
 def case_warnings(petition: PetitionState, today: date, due_soon_days: int = 3,
-                  due_soon_share: float = 0.2) -> list[Warning]:
-    """The warnings this case raises on `today`, by the domain page's default rules."""
+                  due_soon_share: float = 0.2, group_orange: int = 5, group_red: int = 50) -> list[Warning]:
+    """The warnings this case raises on `today`, by the given thresholds (the domain page's defaults)."""
     found: list[Warning] = []
     for d in petition.deadlines:
         if d.is_petitioner_window or not d.is_running:
@@ -34,8 +34,8 @@ def case_warnings(petition: PetitionState, today: date, due_soon_days: int = 3,
             if left <= due_soon_days or left <= due_soon_share * length:
                 found.append(Warning("due_soon", "yellow",
                                      f"{d.clock} is due {d.due.isoformat()} ({left} days left)"))
-    if petition.headcount >= 5:
-        level = "red" if petition.headcount >= 50 else "orange"
+    if petition.headcount >= group_orange:
+        level = "red" if petition.headcount >= group_red else "orange"
         found.append(Warning("group", level, f"group petition of {petition.headcount} people"))
     if petition.urgent and not petition.escalations and petition.is_open:
         found.append(Warning("urgent", "red", "flagged urgent at registration: escalate at once"))

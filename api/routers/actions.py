@@ -242,8 +242,9 @@ def _route(method: str, roles: tuple[str, ...], check: Check | None, body_type: 
                               **_arguments(body, user))
         except AlreadyDone as done:
             return written(public(_at_version(service, done.record.resource_id, done.record.version),
-                                  user), 200, None)
-        return written(public(outcome.petition, user), 200, outcome.notification_id)
+                                  user, rules=service.warning_rules()), 200, None)
+        return written(public(outcome.petition, user, rules=service.warning_rules()), 200,
+                       outcome.notification_id)
 
     act.__annotations__["body"] = body_type
     return act

@@ -54,9 +54,11 @@ def register(body: PetitionCreate, user: CurrentUser, service: Petitions, direct
         )
     except AlreadyDone as done:
         petition = service.get(done.record.resource_id, version=done.record.version)
-        return written({**public(petition, user), "access_code": service.receipt_code(petition)},
+        return written({**public(petition, user, rules=service.warning_rules()),
+                        "access_code": service.receipt_code(petition)},
                        done.record.status_code, None)
-    return written({**public(receipt.petition, user), "access_code": receipt.access_code}, 201,
+    return written({**public(receipt.petition, user, rules=service.warning_rules()),
+                    "access_code": receipt.access_code}, 201,
                    receipt.notification_id)
 
 
@@ -71,8 +73,9 @@ def read(petition_id: PetitionId, user: CurrentUser, service: Petitions, directo
     current = service.get(petition_id)
     check_visible(current, user, directory)
     if as_of is None:
-        return public(current, user)
-    return public(service.get_as_of(current.id, as_of), user, now=as_of)
+        return public(current, user, rules=service.warning_rules())
+    return public(service.get_as_of(current.id, as_of), user, now=as_of,
+                  rules=service.warning_rules(as_of=as_of))
 
 
 @router.get("/{petition_id}/history", response_model=list[HistoryEntryPublic], responses=ERRORS,
@@ -83,7 +86,7 @@ def history(petition_id: PetitionId, user: CurrentUser, service: Petitions,
     require(user, *CASE_READERS)
     current = service.get(petition_id)
     check_visible(current, user, directory)
-    masked = public(current, user)["petitioners"]
+    masked = public(current, user, rules=service.warning_rules())["petitioners"]
     entries = []
     for entry in service.history(current.id):
         data = dict(entry.data)

@@ -85,3 +85,25 @@ def test_the_board_as_of_before_a_sensitive_period_was_set_is_as_it_was(
     assert then == []
     old = api.client.get(PATH, params={"as_of": before.isoformat()}, headers=leader).json()
     assert old["sensitive_periods"] == [] and changed.json()["sensitive_periods"] == [period]
+
+
+def test_a_case_read_judges_its_warnings_by_the_rules_in_force_then(
+        api: Running, defaults_after: dict[str, Any]) -> None:
+    """After the admin lowers the group threshold to 3 and widens due soon to 20 days, the case read
+    shows a group and a due-soon warning; read as of before the change, neither."""
+    case = api.register(headcount=3, summary="规则测试")
+    reader = api.headers("leader_county")
+    url = f"/api/v1/petitions/{case['id']}"
+
+    def rules_of(**params: str) -> set[tuple[str, str]]:
+        answer = api.client.get(url, params=params, headers=reader)
+        assert answer.status_code == 200, answer.text
+        return {(w["rule"], w["level"]) for w in answer.json()["warnings"]}
+
+    assert rules_of() == set()
+    before = datetime.now(UTC)
+    changed = api.client.put(PATH, json={"group_orange": 3, "group_red": 4, "due_soon_days": 20},
+                             headers=api.headers("admin_county"))
+    assert changed.status_code == 200, changed.text
+    assert rules_of() == {("group", "orange"), ("due_soon", "yellow")}
+    assert rules_of(as_of=before.isoformat()) == set()
