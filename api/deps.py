@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -106,6 +106,25 @@ async def request_key(
 Keyed = Annotated[RequestKey | None, Depends(request_key)]
 
 
+def fresh_views(request: Request, after: Annotated[int | None, Query(ge=0, description=(
+        "a write's X-Notification-Id: wait (up to 5 s) until the view includes it"))] = None) -> None:
+    """Read-your-writes for the view routes. Embedded: catch up now (in-process). PostgreSQL:
+    wait for the projector to pass `after`, or answer 503 if it does not within 5 s."""
+    built: Container = request.app.state.container
+    if built.projector is not None:
+        built.projector.catch_up()
+    elif after is not None:
+        try:
+            built.views.wait(built.petitions.name, after, timeout=5.0)
+        except TimeoutError:
+            raise HTTPException(503, "the views are catching up; try again in a moment") from None
+
+
+Fresh = Annotated[None, Depends(fresh_views)]
+FRESH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {"description": "the views did not reach `after` within 5 s; try again"}}
+
+
 def subtree_path(services: Container, user: Principal, unit: str | None) -> str:
     """The path of `unit` (default: the caller's), refused with 403 outside the caller's subtree."""
     directory = services.directory
@@ -113,6 +132,4 @@ def subtree_path(services: Container, user: Principal, unit: str | None) -> str:
     directory.unit(target)
     if not directory.within(target, user.unit):
         raise HTTPException(403, "unit: you may read only your own unit and the units below it")
-    if services.projector is not None:
-        services.projector.catch_up()  # embedded mode: a read sees every write before it
     return unit_paths(directory.ancestors)(target)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, Services, require
+from api.deps import FRESH_RESPONSES, CurrentUser, Fresh, Services, require
 from api.render import CASE_READERS
 from api.schemas import Day
 from projections.case_list import ListQuery, list_cases, unit_paths
@@ -50,9 +50,9 @@ class CaseListPage(BaseModel):
 @router.get("", response_model=CaseListPage, summary="A page of cases from the list view",
             responses={401: {"description": "no or bad token"},
                        403: {"description": "your role may not read cases, or the unit is not yours"},
-                       422: {"description": "invalid filter"}})
+                       422: {"description": "invalid filter"}, **FRESH_RESPONSES})
 def list_petitions(
-    user: CurrentUser, services: Services,
+    user: CurrentUser, services: Services, _fresh: Fresh,
     status: Status | None = None,
     unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree")] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
@@ -63,19 +63,10 @@ def list_petitions(
     q: Annotated[str | None, Query(max_length=100, description="words in summary or content")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    after: Annotated[int | None, Query(ge=0, description=(
-        "a write's X-Notification-Id: wait (up to 5 s) until the list includes it"))] = None,
 ) -> dict[str, Any]:
     """Cases of the caller's subtree, filtered, newest first, a keyset page at a time."""
     require(user, *CASE_READERS)
     directory, views = services.directory, services.views
-    if services.projector is not None:
-        services.projector.catch_up()  # embedded mode: a read sees every write before it
-    elif after is not None:
-        try:
-            views.wait(services.petitions.name, after, timeout=5.0)
-        except TimeoutError:
-            raise HTTPException(503, "the list is catching up; try again in a moment") from None
     path = unit_paths(directory.ancestors)
     unit_path = None
     if unit is not None:

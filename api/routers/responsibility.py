@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, Services, require, subtree_path
+from api.deps import FRESH_RESPONSES, CurrentUser, Fresh, Services, require, subtree_path
 from api.schemas import Day
 from domain.errors import InvalidField
 from projections.responsibility import responsibility
@@ -18,9 +18,9 @@ router = APIRouter(prefix="/api/v1", tags=["responsibility"])
 @router.get("/responsibility", summary="Who was responsible for what (责任追究)",
             responses={401: {"description": "no or bad token"},
                        403: {"description": "your role may not read this, or the unit is not yours"},
-                       422: {"description": "invalid period or unit"}})
+                       422: {"description": "invalid period or unit"}, **FRESH_RESPONSES})
 def read_responsibility(
-    user: CurrentUser, services: Services,
+    user: CurrentUser, services: Services, _fresh: Fresh,
     unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree; default yours")] = None,
     start: Annotated[Day | None, Query(alias="from", description="first day; default 90 days ago")] = None,
     end: Annotated[Day | None, Query(alias="to", description="last day; default today")] = None,

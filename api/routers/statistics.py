@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, Services, require, subtree_path
+from api.deps import FRESH_RESPONSES, CurrentUser, Fresh, Services, require, subtree_path
 from projections.statistics import Period, summary
 from projections.statistics_export import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 
@@ -62,9 +62,9 @@ class StatisticsSummary(BaseModel):
                                  XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
                401: {"description": "no or bad token"},
                403: {"description": "your role may not read statistics, or the unit is not yours"},
-               422: {"description": "invalid period, unit or format"}})
+               422: {"description": "invalid period, unit or format"}, **FRESH_RESPONSES})
 def read_statistics(
-    user: CurrentUser, services: Services,
+    user: CurrentUser, services: Services, _fresh: Fresh,
     period: Annotated[str, Query(pattern=r"^[0-9]{4}(-Q[1-4])?$",
                                  description="a quarter (2026-Q3) or a year (2026)")],
     unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree; default yours")] = None,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, Services, require, subtree_path
+from api.deps import FRESH_RESPONSES, CurrentUser, Fresh, Services, require, subtree_path
 from api.render import CASE_READERS
 from api.schemas import Moment
 from projections.board_read import warnings_at
@@ -33,9 +33,9 @@ class BoardWarning(BaseModel):
 @router.get("/warnings", response_model=list[BoardWarning], summary="The early-warning board (预警)",
             responses={401: {"description": "no or bad token"},
                        403: {"description": "your role may not read the board, or the unit is not yours"},
-                       422: {"description": "invalid filter"}})
+                       422: {"description": "invalid filter"}, **FRESH_RESPONSES})
 def read_warnings(
-    user: CurrentUser, services: Services,
+    user: CurrentUser, services: Services, _fresh: Fresh,
     unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree; default yours")] = None,
     level: Literal["red", "orange", "yellow", "blue"] | None = None,
     rule: Annotated[str | None, Query(max_length=32)] = None,
