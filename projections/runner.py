@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -147,9 +149,62 @@ class EmbeddedProjector:
         return self.catch_up(batch=batch, progress=progress)
 
 
+_END = object()
+
+
+def _batches(waiting: queue.Queue[Any], most: int) -> Iterator[list[tuple[Any, Tracking]]]:
+    """Events as they come, each batch holding what was already waiting (at most `most`)."""
+    while True:
+        item = waiting.get()
+        batch: list[tuple[Any, Tracking]] = []
+        while item is not _END and not isinstance(item, BaseException):
+            batch.append(item)
+            if len(batch) >= most or waiting.empty():
+                break
+            item = waiting.get()
+        if batch:
+            yield batch
+        if isinstance(item, BaseException):
+            raise item
+        if item is _END:
+            return
+
+
+class BatchingRunner(BaseProjectionRunner[Any]):
+    """The library's subscription runner, except that the events already waiting when the
+    projection is free are projected together, in one transaction (a catch-up after downtime,
+    a burst of commands); one event at a time when they trickle in."""
+
+    batch = 500
+
+    @staticmethod
+    def _process_events_loop(subscription: Any, projection: Any, is_stopping: threading.Event,
+                             runner: weakref.ReferenceType[Any]) -> None:
+        waiting: queue.Queue[Any] = queue.Queue(maxsize=4 * BatchingRunner.batch)
+
+        def read() -> None:  # the subscription decodes; a thread of its own keeps it fed
+            try:
+                for item in subscription:
+                    waiting.put(item)
+            except BaseException as error:
+                waiting.put(error)
+            waiting.put(_END)
+
+        threading.Thread(target=read, daemon=True, name="projection-reader").start()
+        try:
+            for batch in _batches(waiting, BatchingRunner.batch):
+                projection.process_events(batch)
+        except BaseException as error:
+            owner = runner()
+            if owner is not None:
+                owner._thread_error = error
+        finally:
+            is_stopping.set()
+
+
 def subscribe(projection: CaseListProjection, env: dict[str, str]) -> BaseProjectionRunner[Any]:
     """On PostgreSQL: a runner that follows the event store by LISTEN/NOTIFY from the view's position."""
-    return BaseProjectionRunner(
+    return BatchingRunner(
         projection=projection, application_class=PetitionService,
         tracking_recorder=projection.view, topics=projection.topics, env=env,
     )

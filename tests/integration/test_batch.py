@@ -99,3 +99,32 @@ def test_a_batch_that_fails_keeps_the_events_before_the_failing_one_and_names_it
     assert projection.view.position(service.name) == failing - 1
     [failed] = [e for e in logs if e["event"] == "projection_failed_on_event"]
     assert failed["notification_id"] == failing and failed["case"] == str(ninth)
+
+
+@pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_the_subscription_runner_projects_a_waiting_backlog_in_batches(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Events recorded while no projector ran are projected together once it starts, and the
+    tables equal a one-by-one rebuild."""
+    from projections.runner import subscribe
+
+    clock = FakeClock()
+    service = make_service(clock)
+    events = busy_county(service, clock)
+    projection = case_list_projection(build_views(views_env(service, tmp_path)), service,
+                                      directory_with_tree())
+    sizes: list[int] = []
+    original = projection.process_events
+
+    def counting(batch: Any) -> None:
+        sizes.append(len(batch))
+        original(batch)
+
+    projection.process_events = counting  # type: ignore[method-assign]
+    with subscribe(projection, dict(service.env)) as runner:
+        runner.wait(events, timeout=30)
+    assert sum(sizes) == events and max(sizes) > 1
+    by_subscription = dump(projection.view)
+    EmbeddedProjector(service, projection).rebuild(batch=1)
+    assert dump(projection.view) == by_subscription
