@@ -8,6 +8,7 @@ from typing import Any
 from domain.petition import Petition
 from domain.warnings import case_warnings
 from projections.store import Statement, Views
+from projections.subtree import below, within
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS {s}warning_board ("
@@ -78,8 +79,8 @@ def board(views: Views, within_path: str, as_of: datetime, level: str | None = N
     Two parts, each read newest first from its own index and cut at the limit: those standing
     still (never cleared), and those cleared after `as_of` (none when reading the board now).
     """
-    where = ["unit_path LIKE %(within)s", "raised_at <= %(t)s"]
-    params: dict[str, Any] = {"within": within_path + "%", "limit": limit,
+    where = [within("unit_path", "within"), "raised_at <= %(t)s"]
+    params: dict[str, Any] = {"within": below(within_path), "limit": limit,
                               "t": as_of.isoformat(timespec="microseconds")}
     if level is not None:
         where.append("level = %(level)s")

@@ -14,6 +14,7 @@ from domain.rules import WarningRules
 from domain.warnings import LEVELS
 from projections.board import LEVEL_ORDER, board
 from projections.board_rules import stamp
+from projections.subtree import below, within
 
 SENSITIVE = "sensitive_period"
 
@@ -72,7 +73,7 @@ def _key_people(views: Any, within_path: str, as_of: datetime, limit: int) -> li
     """Open cases of key persons at `as_of` in the subtree."""
     return list(views.query(
         "SELECT petition_id, case_number, rule, level, detail, responsible_unit, responsible_person,"
-        " raised_at, cleared_at FROM {s}key_person_board WHERE unit_path LIKE %(within)s"
+        " raised_at, cleared_at FROM {s}key_person_board WHERE " + within("unit_path", "within") +
         " AND raised_at <= %(t)s AND (cleared_at IS NULL OR cleared_at > %(t)s)"
         " ORDER BY raised_at DESC LIMIT %(limit)s",
-        {"within": within_path + "%", "t": stamp(as_of), "limit": limit}))
+        {"within": below(within_path), "t": stamp(as_of), "limit": limit}))

@@ -21,6 +21,7 @@ from domain.petition import Petition
 from domain.rules import WarningRules, WarningRuleSettings
 from projections.board import CLEAR, RAISE, standing
 from projections.store import Statement, Views
+from projections.subtree import below, within
 
 # The decorator makes the event classes, which mypy cannot see.
 RULE_EVENTS = (WarningRuleSettings.Created, WarningRuleSettings.Changed)  # type: ignore[attr-defined]
@@ -243,7 +244,7 @@ class BoardRules:
         areas = self._areas(petition.location_unit)
         for i, area in enumerate(areas):
             params = {**who, "area": area, "area_path": self._path(area),
-                      "area_like": self._path(area) + "%",
+                      "area_like": below(self._path(area)),
                       "category": petition.category,
                       "until": utc(petition_at(who) + timedelta(days=rules.hotspot_days)),
                       "from_day": (day - timedelta(days=rules.hotspot_days - 1)).isoformat(),
@@ -272,7 +273,7 @@ STANDING = ("FROM {s}hotspots WHERE area = %(area)s AND category = %(category)s"
             " AND last_day >= %(from_day)s")
 IN_AREA = ("SELECT case_number AS x FROM {s}case_list WHERE category = %(category)s"
            " AND received_on >= %(from_day)s AND received_on <= %(to_day)s"
-           " AND location_path LIKE %(area_like)s")
+           " AND " + within("location_path", "area_like"))
 
 
 def hotspot_statements(township: bool) -> list[str]:

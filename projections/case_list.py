@@ -28,6 +28,7 @@ from projections.deadline_index import DELETE_DEADLINES, INSERT_DEADLINE, deadli
 from projections.responsibility import DDL as FACTS_DDL
 from projections.responsibility import Before, facts
 from projections.store import Statement, Views
+from projections.subtree import below, within
 
 _EVENT_CLASSES: list[type] = [ev.Registered, *ev.PetitionEvent.__subclasses__(),
                                *ev.AppealRequested.__subclasses__()]
@@ -213,16 +214,16 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
 
 def list_cases(views: Views, query: ListQuery, today: date) -> tuple[list[dict[str, Any]], str | None]:
     """A page of rows, newest first, and the cursor of the next page (None at the end)."""
-    where = ["(responsible_path LIKE %(within)s OR location_path LIKE %(within)s)"]
-    params: dict[str, Any] = {"within": query.within_path + "%", "limit": query.limit + 1,
+    where = [f"({within('responsible_path', 'within')} OR {within('location_path', 'within')})"]
+    params: dict[str, Any] = {"within": below(query.within_path), "limit": query.limit + 1,
                               "today": today.isoformat()}
     for field in ("status", "category", "channel"):
         if getattr(query, field) is not None:
             where.append(f"{field} = %({field})s")
             params[field] = getattr(query, field)
     if query.unit_path is not None:
-        where.append("(responsible_path LIKE %(unit)s OR location_path LIKE %(unit)s)")
-        params["unit"] = query.unit_path + "%"
+        where.append(f"({within('responsible_path', 'unit')} OR {within('location_path', 'unit')})")
+        params["unit"] = below(query.unit_path)
     if query.overdue is not None:
         overdue = "(has_missed = 1 OR next_due < %(today)s)"
         where.append(overdue if query.overdue else f"NOT {overdue}")

@@ -10,6 +10,7 @@ from typing import Any
 from domain import events as ev
 from domain.petition import Petition
 from projections.store import Statement, Views
+from projections.subtree import below, within
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS {s}responsibility_facts ("
@@ -101,9 +102,9 @@ def responsibility(views: Views, within_path: str, start: date, end: date) -> di
     """Per unit and per person, the facts of the period, and the cases each holds open now."""
     rows = views.query(
         "SELECT unit, person, kind, COUNT(*) AS n FROM {s}responsibility_facts"
-        " WHERE unit_path LIKE %(within)s AND day >= %(start)s AND day <= %(end)s"
+        f" WHERE {within('unit_path', 'within')} AND day >= %(start)s AND day <= %(end)s"
         " GROUP BY unit, person, kind",
-        {"within": within_path + "%", "start": start.isoformat(), "end": end.isoformat()})
+        {"within": below(within_path), "start": start.isoformat(), "end": end.isoformat()})
     units: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
     people: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
     for r in rows:
@@ -113,9 +114,9 @@ def responsibility(views: Views, within_path: str, start: date, end: date) -> di
         people[(r["unit"], r["person"])][r["kind"]] += int(r["n"])
     open_rows = views.query(
         "SELECT responsible_unit, responsible_person, COUNT(*) AS n FROM {s}case_list"
-        " WHERE responsible_path LIKE %(within)s AND status NOT IN"
+        f" WHERE {within('responsible_path', 'within')} AND status NOT IN"
         " ('redirected', 'declined', 'closed', 'final') GROUP BY responsible_unit, responsible_person",
-        {"within": within_path + "%"})
+        {"within": below(within_path)})
     open_units: dict[str, int] = defaultdict(int)
     open_people: dict[tuple[str, str], int] = {}
     for r in open_rows:

@@ -18,6 +18,7 @@ from typing import Any
 from domain.errors import InvalidField
 from domain.intake import CHANNELS
 from projections.store import Views
+from projections.subtree import below, within
 
 CHANNEL_NAMES = {"letter": "来信", "visit": "来访", "phone": "电话", "online": "网上", "email": "电子邮件"}
 STATUS_NAMES = {
@@ -38,13 +39,13 @@ RECEIVED = (
     " SUM(CASE WHEN EXISTS (SELECT 1 FROM {s}warning_board w WHERE w.petition_id = c.id"
     " AND w.rule = 'repeat') THEN 1 ELSE 0 END) AS repeat_cases"
     " FROM {s}case_list c"
-    " WHERE (c.responsible_path LIKE %(within)s OR c.location_path LIKE %(within)s)"
+    f" WHERE ({within('c.responsible_path', 'within')} OR {within('c.location_path', 'within')})"
     " AND c.received_at >= %(start)s AND c.received_at < %(stop)s"
     " GROUP BY c.channel, c.category, c.status, c.location_path"
 )
 FACTS = (
     "SELECT kind, COUNT(*) AS n FROM {s}responsibility_facts"
-    " WHERE unit_path LIKE %(within)s AND day >= %(first)s AND day <= %(last)s"
+    f" WHERE {within('unit_path', 'within')} AND day >= %(first)s AND day <= %(last)s"
     f" AND kind IN ({', '.join(repr(k) for k in FACT_KINDS)}) GROUP BY kind"
 )
 
@@ -101,8 +102,8 @@ def summary(views: Views, within_path: str, period: Period, tz: tzinfo, unit: st
             unit_name: Callable[[str], str] = str) -> dict[str, Any]:
     """The figures an office reports for the period within a unit's subtree."""
     start, stop = period.instants(tz)
-    within = within_path + "%"
-    rows = views.query(RECEIVED, {"within": within, "start": start, "stop": stop, "group": GROUP_HEADCOUNT})
+    pattern = below(within_path)
+    rows = views.query(RECEIVED, {"within": pattern, "start": start, "stop": stop, "group": GROUP_HEADCOUNT})
     channel, category, area, status = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
     persons = group_cases = repeat_cases = 0
     for r in rows:
@@ -115,7 +116,7 @@ def summary(views: Views, within_path: str, period: Period, tz: tzinfo, unit: st
         group_cases += int(r["group_cases"])
         repeat_cases += int(r["repeat_cases"])
     facts = dict.fromkeys(FACT_KINDS, 0)
-    for r in views.query(FACTS, {"within": within, "first": period.first.isoformat(),
+    for r in views.query(FACTS, {"within": pattern, "first": period.first.isoformat(),
                                  "last": period.last.isoformat()}):
         facts[r["kind"]] = int(r["n"])
     received = sum(channel.values())
