@@ -231,12 +231,12 @@ class BoardRules:
         return [(sql, {**who, "related": petition.related_case_id, "until": until})]
 
     def _areas(self, location: str) -> list[str]:
-        """The location unit and, when it lies below one, its township (the hotspot areas)."""
+        """The hotspot areas ("in one village/township"): the village the location is or lies in (a
+        villager group's village), then its township; a county's own matter lies in neither."""
         codes = [c for c in self._path(location).strip("/").split("/") if c]
         if location not in codes:
             return []
-        townships = [c for c in codes if self._level_of(c) == "township"]
-        return [location] + [t for t in townships if t != location]
+        return [c for level in ("village", "township") for c in codes if self._level_of(c) == level]
 
     def _hotspots(self, petition: Petition, rules: WarningRules, who: dict[str, Any]) -> list[Statement]:
         day = petition.office_date(petition.received_at)
