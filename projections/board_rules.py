@@ -20,8 +20,10 @@ from domain.events import ENDED
 from domain.petition import Petition
 from domain.rules import WarningRules, WarningRuleSettings
 from projections.board import CLEAR, RAISE, standing
+from projections.hotspots import COLUMNS, hotspot_statements, listed
+from projections.hotspots import DDL as HOTSPOT_DDL
+from projections.hotspots import TABLES as HOTSPOT_TABLES
 from projections.store import Statement, Views
-from projections.subtree import below, within
 
 # The decorator makes the event classes, which mypy cannot see.
 RULE_EVENTS = (WarningRuleSettings.Created, WarningRuleSettings.Changed)  # type: ignore[attr-defined]
@@ -34,14 +36,7 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS {s}petitioner_index ("
     " person TEXT NOT NULL, received_at TEXT NOT NULL, petition_id TEXT NOT NULL,"
     " case_number TEXT NOT NULL, PRIMARY KEY (person, received_at, petition_id))",
-    # Hotspot clusters: which board row stands for an (area, category) cluster, and the receipt
-    # day of its latest petition (a petition received within the window of it joins the cluster).
-    "CREATE TABLE IF NOT EXISTS {s}hotspots ("
-    " area TEXT NOT NULL, category TEXT NOT NULL, petition_id TEXT NOT NULL,"
-    " raised_version INTEGER NOT NULL, last_day TEXT NOT NULL,"
-    " PRIMARY KEY (area, category, petition_id, raised_version))",
-    "CREATE INDEX IF NOT EXISTS hotspots_last_day ON {s}hotspots (area, category, last_day)",
-    "CREATE INDEX IF NOT EXISTS case_list_category_day ON {s}case_list (category, received_on)",
+    *HOTSPOT_DDL,
     # When each case ended: the board's read raises warnings of cases still open then.
     "CREATE TABLE IF NOT EXISTS {s}case_ended (petition_id TEXT PRIMARY KEY, ended_at TEXT NOT NULL)",
     # Open cases of key persons (重点人员): shown only during a sensitive period.
@@ -52,9 +47,7 @@ DDL = (
     " PRIMARY KEY (petition_id, rule, level, raised_version))",
     "CREATE INDEX IF NOT EXISTS key_person_board_open ON {s}key_person_board (cleared_at, unit_path)",
 )
-TABLES = ("board_settings", "petitioner_index", "hotspots", "case_ended", "key_person_board")
-COLUMNS = ("(petition_id, case_number, rule, level, detail, responsible_unit, responsible_person,"
-           " unit_path, raised_at, cleared_at, raised_version)")
+TABLES = ("board_settings", "petitioner_index", *HOTSPOT_TABLES, "case_ended", "key_person_board")
 KEY_PERSON = ("key_person", "blue")
 SETTINGS = "INSERT INTO {s}board_settings VALUES (%(version)s, %(at)s, %(rules)s) ON CONFLICT DO NOTHING"
 PERSON = ("INSERT INTO {s}petitioner_index VALUES (%(person)s, %(received_at)s, %(petition_id)s,"
@@ -76,17 +69,6 @@ REGROUP = (
     " AND NOT EXISTS (SELECT 1 FROM {s}warning_board w WHERE w.petition_id = c.id AND w.rule = 'group'"
     " AND w.cleared_at IS NULL) ON CONFLICT DO NOTHING",
 )
-LISTED = 5  # case numbers named in a detail; the rest are counted
-
-
-def listed(select: str) -> str:
-    """SQL text naming the first few values of a one-column SELECT, then '(+N more)', on both engines."""
-    first = [f"(SELECT x FROM ({select}) AS e ORDER BY x LIMIT 1 OFFSET {i})" for i in range(LISTED)]
-    named = first[0] + "".join(f" || COALESCE(', ' || {part}, '')" for part in first[1:])
-    more = f"(SELECT COUNT(*) FROM ({select}) AS e)"
-    return f"{named} || CASE WHEN {more} > {LISTED} THEN ' (+' || ({more} - {LISTED}) || ' more)' ELSE '' END"
-
-
 def stamp(moment: datetime) -> str:
     """A record or business time as the views store it."""
     return moment.isoformat(timespec="microseconds")
@@ -239,19 +221,9 @@ class BoardRules:
         return [c for level in ("village", "township") for c in codes if self._level_of(c) == level]
 
     def _hotspots(self, petition: Petition, rules: WarningRules, who: dict[str, Any]) -> list[Statement]:
-        day = petition.office_date(petition.received_at)
-        statements: list[Statement] = []
-        areas = self._areas(petition.location_unit)
-        for i, area in enumerate(areas):
-            params = {**who, "area": area, "area_path": self._path(area),
-                      "area_like": below(self._path(area)),
-                      "category": petition.category,
-                      "until": utc(petition_at(who) + timedelta(days=rules.hotspot_days)),
-                      "from_day": (day - timedelta(days=rules.hotspot_days - 1)).isoformat(),
-                      "to_day": day.isoformat(), "count": rules.hotspot_count,
-                      "first_area": areas[0], "days": rules.hotspot_days}
-            statements += [(sql, params) for sql in hotspot_statements(township=i > 0)]
-        return statements
+        return hotspot_statements(self._areas(petition.location_unit), self._path, petition.category,
+                                  petition.office_date(petition.received_at), rules.hotspot_days,
+                                  rules.hotspot_count, datetime.fromisoformat(who["at"]), who)
 
 
 def utc(moment: datetime) -> str:
@@ -262,40 +234,3 @@ def utc(moment: datetime) -> str:
 def stamp_utc(petition: Petition) -> str:
     """The petition's receipt time as the list's received_at column holds it."""
     return utc(petition.received_at)
-
-
-def petition_at(who: dict[str, Any]) -> datetime:
-    """The record time of the event being projected."""
-    return datetime.fromisoformat(who["at"])
-
-
-STANDING = ("FROM {s}hotspots WHERE area = %(area)s AND category = %(category)s"
-            " AND last_day >= %(from_day)s")
-IN_AREA = ("SELECT case_number AS x FROM {s}case_list WHERE category = %(category)s"
-           " AND received_on >= %(from_day)s AND received_on <= %(to_day)s"
-           " AND " + within("location_path", "area_like"))
-
-
-def hotspot_statements(township: bool) -> list[str]:
-    """Join a standing cluster (and extend it), or raise a new one when the window holds enough."""
-    own_village_clear = (" AND NOT EXISTS (SELECT 1 FROM {s}hotspots WHERE area = %(first_area)s"
-                         " AND category = %(category)s AND last_day >= %(from_day)s)") if township else ""
-    return [
-        "UPDATE {s}warning_board SET detail = detail || ', ' || %(case_number)s,"
-        " cleared_at = CASE WHEN cleared_at < %(until)s THEN %(until)s ELSE cleared_at END"
-        f" WHERE petition_id = (SELECT petition_id {STANDING} ORDER BY last_day DESC LIMIT 1)"
-        f" AND raised_version = (SELECT raised_version {STANDING} ORDER BY last_day DESC LIMIT 1)"
-        " AND rule = 'hotspot' AND level = 'orange'",
-        "UPDATE {s}hotspots SET last_day = CASE WHEN last_day < %(to_day)s THEN %(to_day)s"
-        " ELSE last_day END WHERE area = %(area)s AND category = %(category)s"
-        " AND last_day >= %(from_day)s",
-        "INSERT INTO {s}hotspots SELECT %(area)s, %(category)s, %(petition_id)s, %(version)s, %(to_day)s"
-        f" WHERE NOT EXISTS (SELECT 1 {STANDING}){own_village_clear}"
-        f" AND (SELECT COUNT(*) FROM ({IN_AREA}) AS e) >= %(count)s ON CONFLICT DO NOTHING",
-        f"INSERT INTO {{s}}warning_board {COLUMNS} SELECT %(petition_id)s, %(case_number)s, 'hotspot',"
-        f" 'orange', (SELECT COUNT(*) FROM ({IN_AREA}) AS e) || ' petitions on ' || %(category)s"
-        " || ' in ' || %(area)s || ' within ' || %(days)s || ' days: ' || " + listed(IN_AREA) + ","
-        " %(responsible_unit)s, %(responsible_person)s, %(area_path)s, %(at)s, %(until)s, %(version)s"
-        " FROM {s}hotspots WHERE area = %(area)s AND category = %(category)s"
-        " AND petition_id = %(petition_id)s AND raised_version = %(version)s ON CONFLICT DO NOTHING",
-    ]

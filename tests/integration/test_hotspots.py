@@ -3,7 +3,12 @@ past moment, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import eventsourcing.domain
+import pytest
 
 from tests.integration.test_board_rules import Board, MakeService
 
@@ -20,3 +25,59 @@ def test_a_groups_petitions_make_a_hotspot_of_their_village_and_a_countys_make_n
     for i in range(3):
         b.register(i, location_unit="county", receiving_unit="county", category="roads")
     assert [w["detail"] for w in b.read(rule="hotspot")] == [village["detail"]]
+
+
+@pytest.fixture
+def recorded_by_the_office_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[Board], None]:
+    """Events recorded at the test's clock (the library's one source of record times), so a test
+    can let days pass between records."""
+    def follow(b: Board) -> None:
+        monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo",
+                            lambda: b.clock.now.astimezone(UTC))
+    return follow
+
+
+def test_the_board_as_of_a_moment_between_joins_names_exactly_the_petitions_joined_by_then(
+        make_service: MakeService, store: str, tmp_path: Path,
+        recorded_by_the_office_clock: Callable[[Board], None]) -> None:
+    """Raised by the third petition, joined by a fourth and a fifth: as of a moment after each,
+    the one hotspot names the petitions joined by then, and ends hotspot_days after the last."""
+    b = Board(make_service, tmp_path)
+    recorded_by_the_office_clock(b)
+    cases, moments = [], []
+    for i in range(5):
+        b.clock.advance(hours=5)
+        cases.append(b.register(i, location_unit="town1.v1", category="noise"))
+        moments.append(b.clock.now + timedelta(minutes=1))
+    numbers = [b.number(p) for p in cases]
+    assert b.read(moments[1], rule="hotspot") == []
+    for joined in (3, 4, 5):
+        [hotspot] = b.read(moments[joined - 1], rule="hotspot")
+        assert hotspot["petition_id"] == str(cases[2])
+        assert hotspot["detail"].startswith(f"{joined} petitions on noise in town1.v1 within 7 days: ")
+        assert [n for n in numbers if n in hotspot["detail"]] == numbers[:joined]
+    [last] = b.read(rule="hotspot", as_of=moments[-1])
+    ends = datetime.fromisoformat(last["cleared_at"])
+    assert ends == datetime.fromisoformat(last["raised_at"]) + timedelta(days=7)
+    assert b.read(ends - timedelta(minutes=1), rule="hotspot") == [last]
+    assert b.read(ends, rule="hotspot") == []
+
+
+def test_a_petition_registered_after_a_hotspot_ended_does_not_reopen_it(
+        make_service: MakeService, store: str, tmp_path: Path,
+        recorded_by_the_office_clock: Callable[[Board], None]) -> None:
+    """Eight days after a hotspot was raised (it ended after seven), a letter received on its first
+    day is registered: the ended hotspot keeps its end, and a new one is raised from then on."""
+    b = Board(make_service, tmp_path)
+    recorded_by_the_office_clock(b)
+    first_day = b.clock.now
+    for i in range(3):
+        b.register(i, location_unit="town1.v1", category="noise")
+    [ended] = b.read(b.clock.now, rule="hotspot")
+    b.clock.advance(days=8)
+    late = b.register(3, location_unit="town1.v1", category="noise", received_at=first_day)
+    assert b.read(b.clock.now - timedelta(days=1), rule="hotspot") == []
+    assert [w["cleared_at"] for w in b.read(first_day, rule="hotspot")] == [ended["cleared_at"]]
+    [again] = b.read(b.clock.now, rule="hotspot")
+    assert again["petition_id"] == str(late) and again["raised_at"] > ended["cleared_at"]
+    assert again["detail"].startswith("4 petitions on noise")
