@@ -88,8 +88,9 @@ def detail(cluster: str) -> str:
 
 
 def windows(day: date, days: int) -> list[tuple[date, date]]:
-    """The windows of `days` days the new petition's receipt day is counted in."""
-    return [(day - timedelta(days=days - 1), day)]
+    """Every window of `days` days holding the new petition's receipt day, earlier and later ones
+    alike: a letter received first but registered last completes a window as much as any other."""
+    return [(day + timedelta(days=k - days + 1), day + timedelta(days=k)) for k in range(days)]
 
 
 def statements(count_of_windows: int, township: bool) -> list[str]:
@@ -153,7 +154,7 @@ def hotspot_statements(areas: list[str], path: Any, category: str, day: date, da
                   "category": category, "count": count, "days": days, "first_area": areas[0],
                   "until": (at + timedelta(days=days)).astimezone(UTC).isoformat(timespec="microseconds"),
                   "day": day.isoformat(), "reach_from": (day - timedelta(days=reach)).isoformat(),
-                  "reach_to": day.isoformat(),
+                  "reach_to": (day + timedelta(days=reach)).isoformat(),
                   **{f"w{k}a": a.isoformat() for k, (a, _) in enumerate(spans)},
                   **{f"w{k}b": b.isoformat() for k, (_, b) in enumerate(spans)}}
         found += [(sql, params) for sql in statements(len(spans), township=i > 0)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import eventsourcing.domain
 import pytest
@@ -81,3 +82,26 @@ def test_a_petition_registered_after_a_hotspot_ended_does_not_reopen_it(
     [again] = b.read(b.clock.now, rule="hotspot")
     assert again["petition_id"] == str(late) and again["raised_at"] > ended["cleared_at"]
     assert again["detail"].startswith("4 petitions on noise")
+
+
+def test_a_letter_received_first_but_registered_last_completes_a_hotspot(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Petitions received on days 5 and 6, then a letter received on day 1: the three lie within
+    seven days, so the letter raises the hotspot naming all three. In another category, a letter
+    received on day -2 (eight days before the last) raises none."""
+    b = Board(make_service, tmp_path)
+    day1 = b.clock.now
+    b.clock.advance(days=5)
+    later: list[UUID] = []
+    for i, d in ((1, 4), (2, 5)):
+        for category in ("noise", "water"):
+            pid = b.register(i, location_unit="town1.v1", category=category,
+                             received_at=day1 + timedelta(days=d))
+            later += [pid] if category == "noise" else []
+    b.register(3, location_unit="town1.v1", category="water", received_at=day1 - timedelta(days=2))
+    assert b.read(rule="hotspot") == []
+    letter = b.register(4, location_unit="town1.v1", category="noise", received_at=day1)
+    [hotspot] = b.read(rule="hotspot")
+    assert hotspot["petition_id"] == str(letter)
+    assert all(b.number(p) in hotspot["detail"] for p in (*later, letter))
+    assert hotspot["detail"].startswith("3 petitions on noise in town1.v1")
