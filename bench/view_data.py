@@ -201,6 +201,7 @@ def write_history(service: PetitionService, events: int, chunk: int = 2000,
     cases = max(1, int(events / 4.6))  # the lifecycle averages about 4.6 events a case
     start = datetime.now(UTC) - timedelta(days=3700)
     per_case = timedelta(days=3600) / cases  # ten years: 60 a day at a million events
+    latest = datetime.now(UTC) - timedelta(minutes=1)  # business time is never in the future
     waves: list[list[Petition]] = []
     registered = 0
     while registered < cases or any(waves):
@@ -221,7 +222,8 @@ def write_history(service: PetitionService, events: int, chunk: int = 2000,
             still = []
             for petition in wave:
                 late = 25 if writer.rng.random() < 0.05 else 0
-                at = petition.last_at + timedelta(days=2 + late + writer.rng.random() * 5)
+                at = min(petition.last_at + timedelta(days=2 + late + writer.rng.random() * 5),
+                         latest)
                 if lifecycle(writer, petition, age, at):
                     still.append(petition)
             wave[:] = still
