@@ -63,6 +63,8 @@ def board_page(views: Any, within_path: str, as_of: datetime | None, tz: tzinfo,
 RANK = ("CASE w.level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2 WHEN 'blue' THEN 3"
         " ELSE 9 END")
 BY_RANK = ("red", "orange", "yellow", "blue")
+# Standing at `t`: never cleared (a partial index), or cleared after `t`; apart, each from its index.
+STANDING = ("w.cleared_at IS NULL", "w.cleared_at > %(t)s")
 # During a sensitive period an open case's warnings show one level up: those of cases ended by then
 # do not (the key-person rows stand only while the case is open).
 LIFTED = ("CASE WHEN EXISTS (SELECT 1 FROM {s}case_ended e WHERE e.petition_id = w.petition_id"
@@ -73,8 +75,7 @@ def _page_sql(period: bool, within_path: str, t: str, level: str | None, rule: s
               after: list[Any] | None) -> tuple[str, dict[str, Any]]:
     """The page's SELECT: the level as shown, the filters and the keyset all in SQL."""
     params: dict[str, Any] = {"within": below(within_path), "t": t, "limit": limit + 1}
-    where = [within("w.unit_path", "within"), "w.raised_at <= %(t)s",
-             "(w.cleared_at IS NULL OR w.cleared_at > %(t)s)"]
+    where = [within("w.unit_path", "within"), "w.raised_at <= %(t)s"]
     if level is not None:
         # Stored at the level shown, or (raised during a period) at the one below it.
         params["level"], params["below"] = level, LEVELS[max(LEVELS.index(level) - 1, 0)]
@@ -86,11 +87,13 @@ def _page_sql(period: bool, within_path: str, t: str, level: str | None, rule: s
     if rule != SENSITIVE:
         own = [*where, "w.rule = %(rule)s"] if rule is not None else where
         params["rule"] = rule
-        parts.append(f"SELECT {columns.format(rule='w.rule', lifted=LIFTED if period else '0')}"
-                     f" FROM {{s}}warning_board w WHERE {' AND '.join(own)}")
+        parts += [f"SELECT {columns.format(rule='w.rule', lifted=LIFTED if period else '0')}"
+                  f" FROM {{s}}warning_board w WHERE {' AND '.join((*own, standing))}"
+                  for standing in STANDING]
     if period and rule in (None, SENSITIVE):
-        parts.append(f"SELECT {columns.format(rule=repr(SENSITIVE), lifted='1')}"
-                     f" FROM {{s}}key_person_board w WHERE {' AND '.join(where)}")
+        parts += [f"SELECT {columns.format(rule=repr(SENSITIVE), lifted='1')}"
+                  f" FROM {{s}}key_person_board w WHERE {' AND '.join((*where, standing))}"
+                  for standing in STANDING]
     if not parts:
         return "", params
     outer = []
