@@ -198,9 +198,9 @@ def write_history(service: PetitionService, events: int, chunk: int = 2000,
     steps come late, so deadlines are missed and warnings raised). Returns events written."""
     writer = EventWriter(service, seed)
     weights = township_weights()
-    cases = max(1, int(events / 4.6))  # the lifecycle averages about 4.6 events a case
+    cases = max(1, int(events / 6.6))  # the lifecycle averages about 6.6 events a case
     start = datetime.now(UTC) - timedelta(days=3700)
-    per_case = timedelta(days=3600) / cases  # ten years: 60 a day at a million events
+    per_case = timedelta(days=3600) / cases  # ten years: about 40 a day at a million events
     latest = datetime.now(UTC) - timedelta(minutes=1)  # business time is never in the future
     waves: list[list[Petition]] = []
     registered = 0
