@@ -25,7 +25,9 @@ from projections.case_list import CaseListProjection
 from projections.runner import EmbeddedProjector, build_views, case_list_projection
 from projections.store import Views
 
-_MODULES = {"sqlite": "eventsourcing.sqlite", "postgres": "eventsourcing.postgres"}
+# On PostgreSQL, the library's factory with recorders that save in one round trip and are
+# created one process at a time (petitions/pg_store.py).
+_MODULES = {"sqlite": "eventsourcing.sqlite", "postgres": pg_store.FACTORY}
 
 
 def event_store_env(settings: Settings, app_name: str = PetitionService.name) -> dict[str, str]:
@@ -50,7 +52,6 @@ def event_store_env(settings: Settings, app_name: str = PetitionService.name) ->
         )
         if settings.postgres_schema:
             env["POSTGRES_SCHEMA"] = settings.postgres_schema
-        env["APPLICATION_RECORDER_TOPIC"] = pg_store.TOPIC  # one round trip per save
     if settings.cipher_key is not None:
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()

@@ -14,14 +14,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
 from eventsourcing.utils import retry
 from psycopg import InterfaceError, OperationalError
 from psycopg.sql import SQL, Identifier
 
 from projections.store import CreatedOneAtATime
 
-TOPIC = "petitions.pg_store:OneTripRecorder"
+FACTORY = "petitions.pg_store:Factory"
 
 
 class OneTripRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
@@ -63,3 +68,14 @@ class OneTripRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.sql_invoke_pg_function_insert_events, (rows,), prepare=True)
             return [r[self.pg_function_name_insert_events] for r in curs.fetchall()]
+
+
+class SnapshotRecorder(CreatedOneAtATime, PostgresAggregateRecorder):
+    """The snapshot store, created one process at a time like the events."""
+
+
+class Factory(PostgresFactory):
+    """The library's PostgreSQL factory with these recorders (PERSISTENCE_MODULE = FACTORY)."""
+
+    aggregate_recorder_class = SnapshotRecorder
+    application_recorder_class = OneTripRecorder
