@@ -241,3 +241,24 @@ def test_a_category_that_looks_like_a_formula_is_exported_as_text(
     for name, code, count, share in cells.values():
         assert name.data_type == code.data_type == "s" and count.data_type == share.data_type == "n"
     assert cells[formula][0].value == formula and cells[formula][2].value == 2
+
+
+def test_the_repeat_rate_counts_what_the_repeat_rule_raised(make_service: MakeService,
+                                                           tmp_path: Path) -> None:
+    """The same petitioner twice in 30 days (matched by the keyed hash the projection keeps) and a
+    third person once: one repeat case of three, through the real rule, not a hand-written row."""
+    clock = FakeClock()
+    service = make_service(clock)
+    directory = tree()
+    views = build_views(views_env(service, tmp_path))
+    projector = EmbeddedProjector(service, case_list_projection(
+        views, service, directory, person_key=b"k" * 32))
+    s = Scene(Office(service, clock), projector, directory)
+    same = {"name": "王五", "id_number": make_id_number("11010519600101001")}
+    s.office.register(petitioners=[same], location_unit="town1.v1")
+    clock.advance(days=10)
+    s.office.register(petitioners=[same], location_unit="town1.v1")
+    s.register(location_unit="town2.v1")
+    q3 = s.figures("2026-Q3")
+    assert q3["received"] == 3
+    assert (q3["repeat_cases"], q3["repeat_rate"]) == (1, 0.3333)  # rates are kept to 4 places
