@@ -120,13 +120,19 @@ class BoardRules:
         return found
 
     def _skipped(self, petition: Petition) -> str | None:
+        """越级访: a visit received two or more levels above the competent unit. The competent
+        unit is where the matter lies, but a villager group is no organ: its village answers.
+        Letters, calls and online petitions may go to any level, so only visits count."""
+        if petition.channel != "visit":
+            return None
         received, location = self._level_of(petition.receiving_unit), self._level_of(petition.location_unit)
         if received not in LEVELS or location not in LEVELS:
             return None
-        if LEVELS.index(location) - LEVELS.index(received) < 2:
+        competent = "village" if location == "group" else location
+        if LEVELS.index(competent) - LEVELS.index(received) < 2:
             return None
-        return (f"received at {petition.receiving_unit} ({received}) on a matter of "
-                f"{petition.location_unit} ({location}): above the competent level plus one")
+        return (f"visit received at {petition.receiving_unit} ({received}) on a matter of "
+                f"{petition.location_unit} (competent level: {competent}): above that level plus one")
 
     def changes(self, before: dict[tuple[str, str], str], after: Petition, at: datetime) -> list[Statement]:
         """Raise and clear as the event changed the case; the key-person marker has a table of its own."""

@@ -123,20 +123,25 @@ def test_the_same_matter_again_is_a_repeat_and_after_a_final_one_stands_its_wind
     assert b.of(again, "repeat") == []  # declined at once: the repeat warning ended with the case
 
 
-def test_a_matter_received_two_levels_above_its_unit_is_skip_level_until_the_case_ends(
+def test_a_visit_received_two_levels_above_its_unit_is_skip_level_until_the_case_ends(
         make_service: MakeService, store: str, tmp_path: Path) -> None:
-    """A village matter received at the county is skip-level; at its township, or a township matter
-    at the county, it is not."""
+    """A village matter visited at the county is skip-level (越级访); at its township, or a township
+    matter at the county, it is not; a villager group's matter is its village's (the group is no
+    organ), so at the township it is not skip-level and at the county it is; a letter to the
+    county never is."""
     b = Board(make_service, tmp_path)
     skipped = b.register(1, receiving_unit="county", location_unit="town1.v1")
-    from_group = b.register(2, receiving_unit="town1", location_unit="town1.v1.g1")
+    group_at_township = b.register(2, receiving_unit="town1", location_unit="town1.v1.g1")
     township = b.register(3, receiving_unit="town1", location_unit="town1.v1")
     county = b.register(4, receiving_unit="county", location_unit="town1")
+    group_at_county = b.register(5, receiving_unit="county", location_unit="town1.v1.g1")
+    letter = b.register(6, receiving_unit="county", location_unit="town1.v1", channel="letter")
     [warning] = b.of(skipped, "skip_level")
     assert warning["level"] == "orange" and "town1.v1" in warning["detail"]
     assert warning["responsible_unit"] == "county"
-    assert len(b.of(from_group, "skip_level")) == 1
-    assert b.of(township, "skip_level") == [] and b.of(county, "skip_level") == []
+    assert len(b.of(group_at_county, "skip_level")) == 1
+    assert b.of(group_at_township, "skip_level") == [] and b.of(township, "skip_level") == []
+    assert b.of(county, "skip_level") == [] and b.of(letter, "skip_level") == []
     b.office.do("decline", skipped, actor="reception1", reason="不属受理范围")
     assert b.of(skipped, "skip_level") == []
 
