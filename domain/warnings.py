@@ -34,12 +34,15 @@ def case_warnings(petition: PetitionState, today: date, due_soon_days: int = 3,
             if left <= due_soon_days or left <= due_soon_share * length:
                 found.append(Warning("due_soon", "yellow",
                                      f"{d.clock} is due {d.due.isoformat()} ({left} days left)"))
-    if petition.headcount >= group_orange:
+    # What a group or a dissatisfied petitioner calls for ends with the case (closed, final,
+    # declined, redirected); an overdue revisit does not, so overdue stands on an ended case too.
+    if petition.headcount >= group_orange and petition.is_open:
         level = "red" if petition.headcount >= group_red else "orange"
         found.append(Warning("group", level, f"group petition of {petition.headcount} people"))
     if petition.urgent and not petition.escalations and petition.is_open:
         found.append(Warning("urgent", "red", "flagged urgent at registration: escalate at once"))
-    if petition.tier >= 1 or any(r["satisfaction"] == "dissatisfied" for r in petition.ratings):
+    if petition.is_open and (petition.tier >= 1 or any(r["satisfaction"] == "dissatisfied"
+                                                       for r in petition.ratings)):
         found.append(Warning("dissatisfied", "yellow",
                              "the petitioner asked for a review" if petition.tier >= 1
                              else "the petitioner rated the answer dissatisfied"))

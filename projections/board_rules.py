@@ -18,6 +18,7 @@ from typing import Any
 from domain.directory import LEVELS
 from domain.events import ENDED
 from domain.petition import Petition
+from domain.petition_state import OPEN_STATUSES
 from domain.rules import WarningRules, WarningRuleSettings
 from projections.board import CLEAR, RAISE, standing
 from projections.hotspots import COLUMNS, hotspot_statements, listed
@@ -60,12 +61,14 @@ GROUP_LEVEL = ("CASE WHEN c.headcount >= %(red)s THEN 'red' WHEN c.headcount >= 
 # A rules change re-decides the group warnings of every case at once (a rare, admin-made event).
 # What it raises takes the settings' version, negated, as its raised_version: the case's version
 # has not moved, and a warning cleared and raised again by two changes must not collide.
+OPEN_SQL = ", ".join(f"'{status}'" for status in sorted(OPEN_STATUSES))  # constants only
 REGROUP = (
     "UPDATE {s}warning_board SET cleared_at = %(at)s WHERE rule = 'group' AND cleared_at IS NULL"
     f" AND level <> (SELECT {GROUP_LEVEL} FROM {{s}}case_list c WHERE c.id = {{s}}warning_board.petition_id)",
     f"INSERT INTO {{s}}warning_board {COLUMNS} SELECT c.id, c.case_number, 'group', {GROUP_LEVEL},"
     " 'group petition of ' || c.headcount || ' people', c.responsible_unit, c.responsible_person,"
     " c.responsible_path, %(at)s, NULL, %(negated)s FROM {s}case_list c WHERE c.headcount >= %(orange)s"
+    f" AND c.status IN ({OPEN_SQL})"
     " AND NOT EXISTS (SELECT 1 FROM {s}warning_board w WHERE w.petition_id = c.id AND w.rule = 'group'"
     " AND w.cleared_at IS NULL) ON CONFLICT DO NOTHING",
 )
@@ -108,7 +111,7 @@ class BoardRules:
         """The case's event-driven warnings by the current settings, with skip-level and key person."""
         rules = self.current()
         found = {k: v for k, v in standing(petition).items() if k[0] != "group"}
-        if petition.headcount >= rules.group_orange:
+        if petition.headcount >= rules.group_orange and petition.is_open:
             level = "red" if petition.headcount >= rules.group_red else "orange"
             found[("group", level)] = f"group petition of {petition.headcount} people"
         if petition.is_open:

@@ -52,7 +52,8 @@ class Views(TrackingRecorder):
     # Bump when a projection's meaning changes while its tables stay the same: the views are
     # then dropped and rebuilt on the next start, as when their DDL changes (view_schema).
     # 2: skip-level counts visits only, a villager group's matter being its village's.
-    schema_version: ClassVar[int] = 2
+    # 3: group and dissatisfied warnings end with the case.
+    schema_version: ClassVar[int] = 3
 
     @abstractmethod
     def write(self, tracking: Tracking | None, statements: Sequence[Statement],

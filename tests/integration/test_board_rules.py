@@ -17,7 +17,7 @@ from domain.validation import make_id_number
 from projections.board_read import warnings_at
 from projections.runner import EmbeddedProjector, SQLiteCaseList, build_views, case_list_projection
 from tests.integration.test_case_list import views_env
-from tests.support import FakeClock, Office
+from tests.support import STEPS, FakeClock, Office
 
 MakeService = Callable[..., PetitionService]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -273,3 +273,21 @@ def test_a_batched_rebuild_gives_the_rows_one_by_one_projection_gave(
     assert len(one_by_one["hotspots"]) == 2 and len(one_by_one["board_settings"]) == 1
     b.projector.rebuild(batch=1000)
     assert everything() == one_by_one
+
+
+def test_group_and_dissatisfied_warnings_end_with_the_case(make_service: MakeService, store: str,
+                                                           tmp_path: Path) -> None:
+    """A group petition declined, and a matter taken through review to final: both warnings were
+    raised and are cleared when the case ended (an ended case calls for no action on them)."""
+    b = Board(make_service, tmp_path)
+    group = b.register(1, headcount=8)
+    assert len(b.of(group, "group")) == 1
+    b.office.do("decline", group, actor="reception1", reason="不属于信访事项")
+    assert b.of(group, "group") == []
+    settled = b.office.case_in("review_requested")
+    assert len(b.of(settled, "dissatisfied")) == 1
+    for step in ("review_decided", "served_after_review", "rereview_requested", "final"):
+        command, kwargs = STEPS[step]
+        b.office.do(command, settled, **kwargs)
+    assert b.office.service.get(settled).status == "final"
+    assert b.of(settled, "dissatisfied") == []
