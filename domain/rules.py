@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -150,6 +151,7 @@ class WarningRuleSettings(Aggregate):
         return WarningRules.from_dict(self.rules)
 
 
+RULES_CACHE_SECONDS = 2.0
 RULES_TOPICS = (f"{__name__}:WarningRuleSettings.Created", f"{__name__}:WarningRuleSettings.Changed")
 
 
@@ -176,11 +178,24 @@ class WarningRuleCommands:
         except IntegrityError:
             raise Conflict("the rule settings were changed by someone else at the same moment; "
                            "reload them and try again") from None
+        self._rules_cache = (time.monotonic(), settings.current)
         return recordings[-1].notification.id if recordings else None
 
     def warning_rules(self, as_of: datetime | None = None, *, version: int | None = None) -> WarningRules:
-        """The settings now, as recorded by `as_of` (record time), or at a version; defaults if never set."""
+        """The settings now, as recorded by `as_of` (record time), or at a version; defaults if never set.
+
+        The current settings are read from the store at most every RULES_CACHE_SECONDS (every case
+        answer shows its warnings by them, so a store read each time would cost every request a
+        round trip); a change made in this process is seen at once, elsewhere within that time."""
         app = cast("Application[UUID]", self)
+        if as_of is None and version is None:
+            cached: tuple[float, WarningRules] | None = getattr(self, "_rules_cache", None)
+            now = time.monotonic()
+            if cached is not None and now - cached[0] < RULES_CACHE_SECONDS:
+                return cached[1]
+            current = self._stored_rules(app, None)
+            self._rules_cache = (now, current)
+            return current
         if as_of is not None:
             as_of = intake.aware(as_of, "as_of")
             version = 0
@@ -190,6 +205,10 @@ class WarningRuleCommands:
                 version = stored.originator_version
             if version == 0:
                 return WarningRules()
+        return self._stored_rules(app, version)
+
+    @staticmethod
+    def _stored_rules(app: Application[UUID], version: int | None) -> WarningRules:
         try:
             found: object = app.repository.get(RULES_ID, version=version)
         except AggregateNotFoundError:
