@@ -90,9 +90,12 @@ def board(views: Views, within_path: str, as_of: datetime, level: str | None = N
         params["rule"] = rule
     columns = ("petition_id, case_number, rule, level, detail, responsible_unit, responsible_person,"
                " raised_at, cleared_at")
+    wanted = [("cleared_at IS NULL", "standing")]
+    [latest] = views.query("SELECT MAX(cleared_at) AS m FROM {s}warning_board")
+    if latest["m"] is not None and latest["m"] > params["t"]:  # a past moment: some cleared since
+        wanted.append(("cleared_at > %(t)s", "cleared_since"))
     parts = [f"SELECT * FROM (SELECT {columns} FROM {{s}}warning_board WHERE {cond} AND"
              f" {' AND '.join(where)} ORDER BY raised_at DESC LIMIT %(limit)s) AS {name}"
-             for cond, name in (("cleared_at IS NULL", "standing"),
-                                ("cleared_at > %(t)s", "cleared_since"))]
+             for cond, name in wanted]
     rows = views.query(" UNION ALL ".join(parts) + " ORDER BY raised_at DESC LIMIT %(limit)s", params)
     return sorted(rows, key=lambda r: LEVEL_ORDER.get(r["level"], 9))
