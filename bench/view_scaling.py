@@ -75,7 +75,8 @@ def fill(container: Container, cases: int, seed: int = 11) -> datetime:
                    "next_due": next_due, "has_missed": int(is_open and rng.random() < 0.1),
                    "urgent": 0, "version": 3}
             if rng.random() < (0.2 if is_open else 0.3):
-                cleared = None if is_open else (received + timedelta(days=rng.uniform(1, 30)))
+                cleared = None if is_open else min(received + timedelta(days=rng.uniform(1, 30)),
+                                                   now - timedelta(minutes=1))  # never in the future
                 warnings.append({**raise_row, "petition_id": pid, "case_number": f"XF-B-{i:07d}",
                                  "rule": "overdue", "level": "red", "unit_path": path(responsible),
                                  "responsible_unit": responsible, "at": at, "version": 2,
