@@ -17,7 +17,7 @@ from projections import deadline_index as index
 from projections.store import Views
 
 log = structlog.get_logger("scheduler")
-Finder = Callable[[Views, str], list[str]]  # the next page of case ids after an id
+Finder = Callable[[Views, str], list[str]]  # the next page of deadline keys after a key
 
 
 def _today(container: Container, today: date | None) -> date:
@@ -30,9 +30,12 @@ def _each(container: Container, job: str, find: Finder, act: Callable[[str], Out
     """Run `act` on every case `find` names; returns how many cases it recorded something on."""
     if container.projector is not None:
         container.projector.catch_up()
-    acted, after = 0, ""
+    acted, after, seen = 0, "", set()
     while batch := find(container.views, after):
-        for pid in batch:
+        for pid in (index.case_of(key) for key in batch):
+            if pid in seen:
+                continue  # another of its deadlines: the case was looked at already
+            seen.add(pid)
             for _attempt in range(3):
                 try:
                     acted += act(pid).recorded

@@ -14,6 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from petitions.bootstrap import Container, build
+from projections import deadline_index as index
 from projections.board import board
 from projections.runner import EmbeddedProjector
 from scheduler import jobs, runner
@@ -248,3 +249,21 @@ def test_a_failing_job_does_not_stop_the_jobs_after_it(office: list[Container],
     done = run_once(first)
     assert isinstance(done["deadline_sweep"], RuntimeError)
     assert done["close_lapsed"] == 1
+
+
+def test_the_deadline_index_pages_through_what_is_due_in_due_order(office: list[Container]) -> None:
+    """Pages of two: every overdue case once, earliest due first, none of the cases not yet due."""
+    first = office[0]
+    late = []
+    for _ in range(5):
+        late.append(str(new_case(first)))
+        clock_of(first).advance(days=1)
+    not_yet = str(new_case(first))
+    clock_of(first).advance(days=15)  # the first five acceptance clocks have passed, not the sixth
+    catch_up(first)
+    keys, after = [], ""
+    while page := index.due_before(first.views, today(first), after=after, limit=2):
+        keys += page
+        after = page[-1]
+    assert [index.case_of(k) for k in keys] == late and not_yet not in keys
+    assert keys == sorted(keys)
