@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.telemetry import TelemetryConfig
 
 from api import errors, logs
 from api.deps import single_valued_query
@@ -37,11 +38,18 @@ satisfaction and repeat rates) come from `GET /api/v1/statistics?period=2026-Q3`
 spreadsheet (`format=xlsx`) or CSV (`format=csv`)."""
 
 
+# FastAPI's built-in OpenTelemetry is off: offices run on closed intranets (nothing may be sent
+# anywhere, even if FASTAPI_OTEL_AUTO_CONFIGURE is set), its error logs would carry exception
+# messages outside our scrubbed log, and its per-request spans cost time for nothing.
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False,
+                                 "operation_spans": False, "auto_configure": False}
+
+
 def create_app(container: Container) -> FastAPI:
     """The HTTP application for one container."""
     logs.configure(container.settings.log_format, container.settings.mode == "production")
     app = FastAPI(title="petitions", version="1", description=DESCRIPTION,
-                  dependencies=[Depends(single_valued_query)])
+                  dependencies=[Depends(single_valued_query)], telemetry=NO_TELEMETRY)
     app.state.container = container
     errors.install(app)
     for module in (auth, units, users, case_list, petitions, actions, progress, responsibility,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -53,11 +54,30 @@ def issue_token(principal: Principal, secret: str, minutes: int) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+_VERIFIED: dict[tuple[str, str], tuple[str, float]] = {}  # (token, secret) -> (user, expiry)
+_VERIFIED_MAX = 10_000
+
+
 def read_token(token: str, secret: str) -> str | None:
-    """The user name in a valid, unexpired token, else None."""
+    """The user name in a valid, unexpired token, else None.
+
+    A token whose signature was verified is remembered until it expires, so a client's every
+    request does not verify the same signature again (the expiry is still checked each time)."""
+    known = _VERIFIED.get((token, secret))
+    if known is not None:
+        if time.time() < known[1]:
+            return known[0]
+        del _VERIFIED[(token, secret)]
+        return None  # expired
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.PyJWTError:
         return None
-    subject = claims.get("sub")
-    return subject if isinstance(subject, str) else None
+    subject, expiry = claims.get("sub"), claims.get("exp")
+    if not isinstance(subject, str):
+        return None
+    if isinstance(expiry, int | float):
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[(token, secret)] = (subject, float(expiry))
+    return subject
