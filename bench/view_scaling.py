@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bench.view_data import (
     TOWNSHIPS,
@@ -31,10 +32,13 @@ from bench.view_data import (
 from petitions.bootstrap import Container
 from projections import board as board_view
 from projections import case_list
+from projections.board_read import board_page
 from projections.store import Views
 
 OPEN_CASES, TARGET = 5_000, 1.5
 OPEN_STATUSES = ("registered", "assigned", "accepted", "replied")
+
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def say(text: str) -> None:
@@ -102,9 +106,11 @@ def queries(as_of: datetime, today: date) -> dict[str, Callable[[Views], Any]]:
         "list: status=accepted page": lambda v: case_list.list_cases(
             v, q("/county/", status="accepted"), today),
         "list: overdue page": lambda v: case_list.list_cases(v, q("/county/", overdue=True), today),
-        "board: now, county": lambda v: board_view.board(v, "/county/", datetime.now(UTC)),
-        "board: now, small township": lambda v: board_view.board(v, small, datetime.now(UTC)),
-        "board: as_of a past moment": lambda v: board_view.board(v, "/county/", as_of),
+        # The board as GET /api/v1/warnings reads it (board_read.board_page, sensitive periods
+        # applied), a page of 50 like the list's.
+        "board: now, county": lambda v: board_page(v, "/county/", datetime.now(UTC), TZ, limit=50),
+        "board: now, small township": lambda v: board_page(v, small, datetime.now(UTC), TZ, limit=50),
+        "board: as_of a past moment": lambda v: board_page(v, "/county/", as_of, TZ, limit=50),
     }
 
 
