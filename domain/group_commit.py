@@ -66,7 +66,7 @@ class GroupCommit:
             try:
                 recordings = self._save(*[event for pending in batch for event in pending.events])
             except Exception:
-                pass
+                pass  # one save in the batch failed the whole transaction: redo them one by one
             else:
                 start = 0
                 for pending in batch:  # the store answers in the order it was given the events

@@ -55,7 +55,16 @@ class Views(TrackingRecorder):
     # 3: group and dissatisfied warnings end with the case.
     schema_version: ClassVar[int] = 3
 
+    datastore: Any  # the engine's datastore, set by the library's recorder
+
     @abstractmethod
+    def dialect(self, sql: str) -> str:
+        """The statement in this engine's dialect (schema prefix and parameter style)."""
+
+    @abstractmethod
+    def _run(self, cursor: Any, statements: Sequence[Statement]) -> None:
+        """Run the statements in order on the transaction's cursor."""
+
     def write(self, tracking: Tracking | None, statements: Sequence[Statement],
               claim: Tracking | None = None) -> None:
         """Run the statements and record the tracking position, in one transaction.
@@ -64,18 +73,26 @@ class Views(TrackingRecorder):
         statements run, and fails (IntegrityError) when another projector got there first, so no
         event of the batch is applied twice; `tracking` is then the batch's last event.
         """
+        with self.datastore.transaction(commit=True) as c:
+            if claim is not None and claim != tracking:
+                self._insert_tracking(c, claim)  # type: ignore[attr-defined]
+            self._run(c, statements)
+            if tracking is not None:
+                self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
-    @abstractmethod
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a SELECT, as dicts."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.dialect(sql), dict(params or {}))
+            return [dict(row) for row in c.fetchall()]
 
-    @abstractmethod
     def position(self, application_name: str) -> int:
         """The last notification id this view has processed (0 when none)."""
+        return self.max_tracking_id(application_name) or 0
 
-    @abstractmethod
     def close(self) -> None:
         """Release the database connections."""
+        self.datastore.close()
 
     @abstractmethod
     def reset(self, application_name: str) -> None:
@@ -102,33 +119,16 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
         with self.datastore.transaction(commit=True) as c:
             view_schema.record(c, name=name, wanted=wanted)
 
-    def write(self, tracking: Tracking | None, statements: Sequence[Statement],
-              claim: Tracking | None = None) -> None:
-        """Run the statements and record the tracking position, in one transaction."""
-        with self.datastore.transaction(commit=True) as c:
-            if claim is not None and claim != tracking:
-                self._insert_tracking(c, claim)
-            for sql, group in runs(statements):
-                if len(group) == 1:
-                    c.execute(for_sqlite(sql), group[0])
-                else:
-                    c.executemany(for_sqlite(sql), group)
-            if tracking is not None:
-                self._insert_tracking(c, tracking)
+    def dialect(self, sql: str) -> str:
+        """The statement in SQLite's dialect."""
+        return for_sqlite(sql)
 
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Rows of a SELECT, as dicts."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(for_sqlite(sql), dict(params or {}))
-            return [dict(row) for row in c.fetchall()]
-
-    def position(self, application_name: str) -> int:
-        """The last notification id this view has processed (0 when none)."""
-        return self.max_tracking_id(application_name) or 0
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.datastore.close()
+    def _run(self, cursor: Any, statements: Sequence[Statement]) -> None:
+        for sql, group in runs(statements):
+            if len(group) == 1:
+                cursor.execute(for_sqlite(sql), group[0])
+            else:
+                cursor.executemany(for_sqlite(sql), group)
 
     def reset(self, application_name: str) -> None:
         """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
@@ -198,36 +198,19 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
     def _fingerprint(self) -> str:
         return view_schema.fingerprint(self.ddl, self.schema_version)
 
-    def write(self, tracking: Tracking | None, statements: Sequence[Statement],
-              claim: Tracking | None = None) -> None:
-        """Run the statements and record the tracking position, in one transaction."""
-        with self.datastore.transaction(commit=True) as c:
-            if claim is not None and claim != tracking:
-                self._insert_tracking(c, claim)
-            # Pipeline mode: the statements go out without waiting for each answer (they still
-            # run in order, each seeing the rows of those before it); errors surface at the sync.
-            with c.connection.pipeline():
-                for sql, group in runs(statements):
-                    if len(group) == 1:
-                        c.execute(self._pg(sql), group[0], prepare=True)
-                    else:
-                        c.executemany(self._pg(sql), group)
-            if tracking is not None:
-                self._insert_tracking(c, tracking)
+    def dialect(self, sql: str) -> str:
+        """The statement with the schema prefix."""
+        return self._pg(sql)
 
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Rows of a SELECT, as dicts."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(self._pg(sql), dict(params or {}))
-            return [dict(row) for row in c.fetchall()]
-
-    def position(self, application_name: str) -> int:
-        """The last notification id this view has processed (0 when none)."""
-        return self.max_tracking_id(application_name) or 0
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.datastore.close()
+    def _run(self, cursor: Any, statements: Sequence[Statement]) -> None:
+        # Pipeline mode: the statements go out without waiting for each answer (they still run
+        # in order, each seeing the rows of those before it); errors surface at the sync.
+        with cursor.connection.pipeline():
+            for sql, group in runs(statements):
+                if len(group) == 1:
+                    cursor.execute(self._pg(sql), group[0], prepare=True)
+                else:
+                    cursor.executemany(self._pg(sql), group)
 
     def reset(self, application_name: str) -> None:
         """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""

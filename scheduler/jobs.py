@@ -42,7 +42,7 @@ def _each(container: Container, job: str, find: Finder, act: Callable[[str], Out
                 except Conflict:
                     continue  # the case changed meanwhile (or another scheduler acted): look again
                 except CaseNotFound:
-                    pass
+                    pass  # the view names a case the store does not have: nothing to act on
                 except PetitionError as refused:
                     # One case the domain refuses (e.g. its last step lies ahead of this clock)
                     # must not hold up every case after it: name it and go on.
