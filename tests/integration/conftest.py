@@ -13,8 +13,9 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 
 from domain.service import PetitionService
-from petitions.bootstrap import build_service
+from petitions.bootstrap import Container, build, build_service
 from petitions.settings import Settings
+from projections.runner import EmbeddedProjector
 from tests.support import FakeClock
 
 PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "postgres"}
@@ -82,3 +83,23 @@ def make_service(
     yield make
     for service in built:
         service.close()
+
+
+@pytest.fixture
+def schedulers(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[list[Container]]:
+    """Two containers (as two scheduler processes) on one store, with one clock the test moves,
+    and a county with one township."""
+    schema = request.getfixturevalue("pg_schema") if store == "postgres" else None
+    settings, clock = settings_for(store, tmp_path, schema, cipher=False), FakeClock()
+    built = [build(settings, clock=clock) for _ in range(2)]
+    directory = built[0].directory
+    directory.create_unit(code="county", name="青山县", level="county", parent=None, actor="t")
+    directory.create_unit(code="town1", name="东镇", level="township", parent="county", actor="t")
+    yield built
+    for container in built:
+        container.close()
+
+
+def catch_up(container: Container) -> None:
+    """Bring the views up to date (the projector's work on PostgreSQL)."""
+    (container.projector or EmbeddedProjector(container.petitions, container.projection)).catch_up()

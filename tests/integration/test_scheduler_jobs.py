@@ -4,7 +4,7 @@ closing lapsed cases, supervision of cases overdue beyond the grace, and catchin
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,26 +16,10 @@ from structlog.testing import capture_logs
 from petitions.bootstrap import Container, build
 from projections import deadline_index as index
 from projections.board import board
-from projections.runner import EmbeddedProjector
 from scheduler import jobs, runner
 from scheduler.runner import run_once
-from tests.integration.conftest import settings_for
+from tests.integration.conftest import catch_up
 from tests.support import FakeClock, registration
-
-
-@pytest.fixture
-def office(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[list[Container]]:
-    """Two containers (as two scheduler processes) on one store, with one clock the test moves."""
-    schema = request.getfixturevalue("pg_schema") if store == "postgres" else None
-    settings = settings_for(store, tmp_path, schema, cipher=False)
-    clock = FakeClock()
-    built = [build(settings, clock=clock) for _ in range(2)]
-    directory = built[0].directory
-    directory.create_unit(code="county", name="青山县", level="county", parent=None, actor="t")
-    directory.create_unit(code="town1", name="东镇", level="township", parent="county", actor="t")
-    yield built
-    for container in built:
-        container.close()
 
 
 def clock_of(container: Container) -> FakeClock:
@@ -46,10 +30,6 @@ def clock_of(container: Container) -> FakeClock:
 
 def today(container: Container) -> date:
     return container.petitions.policy.office_date(clock_of(container).now)
-
-
-def catch_up(container: Container) -> None:
-    (container.projector or EmbeddedProjector(container.petitions, container.projection)).catch_up()
 
 
 def new_case(container: Container, *steps: tuple[str, dict[str, Any]]) -> UUID:
@@ -94,9 +74,9 @@ REPLIED: Step = ("reply", {"opinion": "support", "text": "支持诉求。"})
 SERVED: Step = ("serve", {})
 
 
-def test_due_soon_is_flagged_once_and_cleared_when_the_clock_is_met(office: list[Container]) -> None:
+def test_due_soon_is_flagged_once_and_cleared_when_the_clock_is_met(schedulers: list[Container]) -> None:
     """Acceptance (15 days) is flagged with 3 days left, once; accepting clears the warning."""
-    first = office[0]
+    first = schedulers[0]
     pid = new_case(first)
     number = first.petitions.get(pid).case_number
     clock_of(first).advance(days=10)
@@ -111,9 +91,9 @@ def test_due_soon_is_flagged_once_and_cleared_when_the_clock_is_met(office: list
     assert number not in standing(first, "due_soon")
 
 
-def test_revisits_are_reminded_apart_from_due_soon_warnings(office: list[Container]) -> None:
+def test_revisits_are_reminded_apart_from_due_soon_warnings(schedulers: list[Container]) -> None:
     """The revisit clock (15 days after closure) gets a reminder; the due-soon job leaves it alone."""
-    first = office[0]
+    first = schedulers[0]
     pid = new_case(first, ACCEPTED, REPLIED, SERVED)
     clock_of(first).advance(days=40)  # past the window (moved past the National Day holiday)
     first.petitions.close_case(pid, actor="handler1", reason="期满未申请复查")
@@ -124,9 +104,9 @@ def test_revisits_are_reminded_apart_from_due_soon_warnings(office: list[Contain
     assert [e["clock"] for e in events(first, pid, "DeadlineApproaching")] == ["revisit"]
 
 
-def test_a_served_case_is_closed_once_its_review_window_passed(office: list[Container]) -> None:
+def test_a_served_case_is_closed_once_its_review_window_passed(schedulers: list[Container]) -> None:
     """Not before the 30-day window has passed; then closed by the system, once."""
-    first = office[0]
+    first = schedulers[0]
     pid = new_case(first, ACCEPTED, REPLIED, SERVED)
     clock_of(first).advance(days=30)
     assert close_lapsed(first) == 0  # due 1 October, moved to the first working day after the holiday
@@ -140,9 +120,9 @@ def test_a_served_case_is_closed_once_its_review_window_passed(office: list[Cont
 
 
 def test_a_case_overdue_beyond_the_grace_is_supervised_from_the_unit_above(
-        office: list[Container]) -> None:
+        schedulers: list[Container]) -> None:
     """Acceptance missed; after the 15-day grace the county orders supervision, once."""
-    first = office[0]
+    first = schedulers[0]
     pid = new_case(first)
     clock_of(first).advance(days=20)
     assert sweep_deadlines(first) == 1
@@ -160,9 +140,9 @@ def test_a_case_overdue_beyond_the_grace_is_supervised_from_the_unit_above(
     assert [o["level"] for o in events(first, pid, "Supervised")] == ["yellow", "red"]
 
 
-def test_after_downtime_one_run_catches_up_on_everything(office: list[Container]) -> None:
+def test_after_downtime_one_run_catches_up_on_everything(schedulers: list[Container]) -> None:
     """Sixty days without a scheduler: one run records the misses and orders supervision."""
-    first = office[0]
+    first = schedulers[0]
     waiting = new_case(first)
     served = new_case(first, ACCEPTED, REPLIED, SERVED)
     clock_of(first).advance(days=60)
@@ -192,19 +172,19 @@ def together(job: Callable[[Container], int], containers: list[Container]) -> No
     assert errors == []
 
 
-def test_two_schedulers_at_once_take_each_step_once(office: list[Container]) -> None:
+def test_two_schedulers_at_once_take_each_step_once(schedulers: list[Container]) -> None:
     """Both processes run every job at the same moment; each step is recorded once."""
-    first = office[0]
+    first = schedulers[0]
     pids = [new_case(first) for _ in range(4)] + [new_case(first, ACCEPTED, REPLIED, SERVED)
                                                   for _ in range(2)]
     clock_of(first).advance(days=12)
     for job in [warn_due_soon, sweep_deadlines]:
-        together(job, office)
+        together(job, schedulers)
     for pid in pids[:4]:
         assert len(events(first, pid, "DeadlineApproaching")) == 1
     clock_of(first).advance(days=40)
     for job in [sweep_deadlines, supervise_overdue, close_lapsed]:
-        together(job, office)
+        together(job, schedulers)
     for pid in pids[:4]:
         assert len(events(first, pid, "DeadlineMissed")) == 1
         assert len(events(first, pid, "Supervised")) == 1
@@ -212,10 +192,10 @@ def test_two_schedulers_at_once_take_each_step_once(office: list[Container]) -> 
         assert len(events(first, pid, "Closed")) == 1
 
 
-def test_a_case_the_domain_refuses_does_not_hold_up_the_others(office: list[Container],
+def test_a_case_the_domain_refuses_does_not_hold_up_the_others(schedulers: list[Container],
                                                                store: str, tmp_path: Path) -> None:
     """A scheduler whose clock lags behind a case's last step skips that case, names it, goes on."""
-    first = office[0]
+    first = schedulers[0]
     stuck = new_case(first, ACCEPTED, REPLIED, SERVED)
     fine = new_case(first, ACCEPTED, REPLIED, SERVED)
     clock_of(first).advance(days=40)
@@ -235,14 +215,14 @@ def test_a_case_the_domain_refuses_does_not_hold_up_the_others(office: list[Cont
         behind.close()
 
 
-def test_a_failing_job_does_not_stop_the_jobs_after_it(office: list[Container],
+def test_a_failing_job_does_not_stop_the_jobs_after_it(schedulers: list[Container],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """run_once reports the failure under the job's name and still runs the rest."""
     def broken(container: Container) -> int:
         raise RuntimeError("views unreachable")
 
     monkeypatch.setitem(runner.JOBS, "deadline_sweep", broken)
-    first = office[0]
+    first = schedulers[0]
     new_case(first, ACCEPTED, REPLIED, SERVED)
     clock_of(first).advance(days=40)
     catch_up(first)
@@ -251,9 +231,9 @@ def test_a_failing_job_does_not_stop_the_jobs_after_it(office: list[Container],
     assert done["close_lapsed"] == 1
 
 
-def test_the_deadline_index_pages_through_what_is_due_in_due_order(office: list[Container]) -> None:
+def test_the_deadline_index_pages_through_what_is_due_in_due_order(schedulers: list[Container]) -> None:
     """Pages of two: every overdue case once, earliest due first, none of the cases not yet due."""
-    first = office[0]
+    first = schedulers[0]
     late = []
     for _ in range(5):
         late.append(str(new_case(first)))

@@ -3,44 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
-import pytest
-
-from petitions.bootstrap import Container, build
-from projections.runner import EmbeddedProjector
+from petitions.bootstrap import Container
 from scheduler.jobs import sweep_deadlines
 from scheduler.runner import acting, run_once
-from tests.integration.conftest import settings_for
-from tests.support import FakeClock, registration
+from tests.integration.conftest import catch_up
+from tests.support import registration
 
 
-@pytest.fixture
-def containers(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[list[Container]]:
-    """Two containers (as two scheduler processes) on one store, with a shared fake clock."""
-    schema = request.getfixturevalue("pg_schema") if store == "postgres" else None
-    settings = settings_for(store, tmp_path, schema, cipher=False)
-    clock = FakeClock()
-    built = [build(settings, clock=clock) for _ in range(2)]
-    for container in built:
-        if "county" not in container.directory.units(fresh=True):
-            container.directory.create_unit(code="county", name="县", level="county", parent=None,
-                                            actor="t")
-    yield built
-    for container in built:
-        container.close()
-
-
-def catch_up(container: Container) -> None:
-    """Bring the views up to date (the projector's work on PostgreSQL)."""
-    (container.projector or EmbeddedProjector(container.petitions, container.projection)).catch_up()
-
-
-def test_two_schedulers_record_each_missed_deadline_once(containers: list[Container]) -> None:
+def test_two_schedulers_record_each_missed_deadline_once(schedulers: list[Container]) -> None:
     """Two sweeps at once, then a third later, record one DeadlineMissed per passed deadline."""
-    first = containers[0]
+    first = schedulers[0]
     clock = first.petitions.clock
     ids = []
     for _ in range(8):
@@ -52,7 +26,7 @@ def test_two_schedulers_record_each_missed_deadline_once(containers: list[Contai
     catch_up(first)
     clock.advance(days=25)  # type: ignore[attr-defined]
     today = date(2026, 9, 26)
-    threads = [threading.Thread(target=sweep_deadlines, args=(c, today)) for c in containers]
+    threads = [threading.Thread(target=sweep_deadlines, args=(c, today)) for c in schedulers]
     for t in threads:
         t.start()
     for t in threads:
@@ -67,9 +41,9 @@ def test_two_schedulers_record_each_missed_deadline_once(containers: list[Contai
         assert missed == ([] if pid == ids[0] else ["acceptance"]), pid
 
 
-def test_only_the_scheduler_holding_the_lock_acts(containers: list[Container], store: str) -> None:
+def test_only_the_scheduler_holding_the_lock_acts(schedulers: list[Container], store: str) -> None:
     """On PostgreSQL a second scheduler stands by while the first holds the advisory lock."""
-    first, second = containers
+    first, second = schedulers
     with acting(first) as held:
         assert held
         done = run_once(second)
