@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.petition import Petition
 from domain.warnings import case_warnings
-from projections.store import Statement, Views
+from projections.store import Statement, Views, stamp
 from projections.subtree import below, within
 
 DDL = (
@@ -55,8 +55,8 @@ def changes(before: dict[tuple[str, str], str], after: Petition, at: datetime,
             path: Any) -> list[Statement]:
     """Raise what the event started, clear what it ended, at the event's record time."""
     now = standing(after)
-    stamp = at.isoformat(timespec="microseconds")
-    common = {"petition_id": str(after.id), "at": stamp}
+    when = stamp(at)
+    common = {"petition_id": str(after.id), "at": when}
     statements: list[Statement] = []
     for (rule, level), detail in now.items():
         if (rule, level) not in before:
@@ -81,7 +81,7 @@ def board(views: Views, within_path: str, as_of: datetime, level: str | None = N
     """
     where = [within("unit_path", "within"), "raised_at <= %(t)s"]
     params: dict[str, Any] = {"within": below(within_path), "limit": limit,
-                              "t": as_of.isoformat(timespec="microseconds")}
+                              "t": stamp(as_of)}
     if level is not None:
         where.append("level = %(level)s")
         params["level"] = level

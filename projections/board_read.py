@@ -15,7 +15,7 @@ from typing import Any
 from domain.errors import InvalidField
 from domain.rules import WarningRules
 from domain.warnings import LEVELS
-from projections.board_rules import stamp
+from projections.store import stamp
 from projections.subtree import below, within
 
 SENSITIVE = "sensitive_period"

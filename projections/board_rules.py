@@ -24,7 +24,7 @@ from projections.board import CLEAR, RAISE, standing
 from projections.hotspots import COLUMNS, hotspot_statements, listed
 from projections.hotspots import DDL as HOTSPOT_DDL
 from projections.hotspots import TABLES as HOTSPOT_TABLES
-from projections.store import Statement, Views
+from projections.store import Statement, Views, stamp
 
 # The decorator makes the event classes, which mypy cannot see.
 RULE_EVENTS = (WarningRuleSettings.Created, WarningRuleSettings.Changed)  # type: ignore[attr-defined]
@@ -72,11 +72,6 @@ REGROUP = (
     " AND NOT EXISTS (SELECT 1 FROM {s}warning_board w WHERE w.petition_id = c.id AND w.rule = 'group'"
     " AND w.cleared_at IS NULL) ON CONFLICT DO NOTHING",
 )
-def stamp(moment: datetime) -> str:
-    """A record or business time as the views store it."""
-    return moment.isoformat(timespec="microseconds")
-
-
 class BoardRules:
     """The projection's part for the admin-set rules: its current settings, and their statements."""
 

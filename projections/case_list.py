@@ -27,7 +27,7 @@ from projections.deadline_index import DDL as DEADLINES_DDL
 from projections.deadline_index import DELETE_DEADLINES, INSERT_DEADLINE, deadline_rows
 from projections.responsibility import DDL as FACTS_DDL
 from projections.responsibility import Before, facts
-from projections.store import Statement, Views
+from projections.store import Statement, Views, stamp
 from projections.subtree import below, within
 
 _EVENT_CLASSES: list[type] = [ev.Registered, *ev.PetitionEvent.__subclasses__(),
@@ -78,7 +78,7 @@ def row(petition: Petition, path: UnitPath) -> dict[str, Any]:
         "responsible_person": petition.responsible_person,
         "location_path": path(petition.location_unit),
         "responsible_path": path(petition.responsible_unit),
-        "received_at": petition.received_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "received_at": stamp(petition.received_at.astimezone(UTC)),
         "received_on": petition.office_date(petition.received_at).isoformat(),
         "next_due": min((d.due for d in running), default=None),
         "has_missed": int(any(d.status == "missed" for d in running)),

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from projections.store import Statement
+from projections.store import Statement, stamp
 from projections.subtree import below, within
 
 DDL = (
@@ -152,7 +152,7 @@ def hotspot_statements(areas: list[str], path: Any, category: str, day: date, da
     for i, area in enumerate(areas):
         params = {**who, "area": area, "area_path": path(area), "area_like": below(path(area)),
                   "category": category, "count": count, "days": days, "first_area": areas[0],
-                  "until": (at + timedelta(days=days)).astimezone(UTC).isoformat(timespec="microseconds"),
+                  "until": stamp((at + timedelta(days=days)).astimezone(UTC)),
                   "day": day.isoformat(), "reach_from": (day - timedelta(days=reach)).isoformat(),
                   "reach_to": (day + timedelta(days=reach)).isoformat(),
                   **{f"w{k}a": a.isoformat() for k, (a, _) in enumerate(spans)},

@@ -10,6 +10,7 @@ import hashlib
 import re
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -25,6 +26,12 @@ _PARAM = re.compile(r"%\((\w+)\)s")
 
 
 @lru_cache(maxsize=256)
+def stamp(moment: datetime) -> str:
+    """A moment as the views store it (ISO text to the microsecond, so text order is time order
+    for moments in one offset)."""
+    return moment.isoformat(timespec="microseconds")
+
+
 def for_sqlite(sql: str) -> str:
     """The statement in SQLite's dialect."""
     return _PARAM.sub(r":\1", sql.replace("{s}", ""))
