@@ -157,6 +157,11 @@ class BoardRules:
 
     # ---- a registration compared with other cases ----------------------------------------
 
+    @property
+    def keyed(self) -> bool:
+        """Whether the views can tell petitioners apart (a key for their hash was given)."""
+        return self._key is not None
+
     def person(self, id_number: str) -> str:
         """The keyed hash the views keep instead of an ID number."""
         assert self._key is not None
@@ -216,7 +221,7 @@ class BoardRules:
                " ON CONFLICT DO NOTHING")
         return [(sql, {**who, "related": petition.related_case_id, "until": until})]
 
-    def _areas(self, location: str) -> list[str]:
+    def areas(self, location: str) -> list[str]:
         """The hotspot areas ("in one village/township"): the village the location is or lies in (a
         villager group's village), then its township; a county's own matter lies in neither."""
         codes = [c for c in self._path(location).strip("/").split("/") if c]
@@ -225,7 +230,7 @@ class BoardRules:
         return [c for level in ("village", "township") for c in codes if self._level_of(c) == level]
 
     def _hotspots(self, petition: Petition, rules: WarningRules, who: dict[str, Any]) -> list[Statement]:
-        return hotspot_statements(self._areas(petition.location_unit), self._path, petition.category,
+        return hotspot_statements(self.areas(petition.location_unit), self._path, petition.category,
                                   petition.office_date(petition.received_at), rules.hotspot_days,
                                   rules.hotspot_count, datetime.fromisoformat(who["at"]), who)
 

@@ -97,6 +97,7 @@ class CaseListProjection(Projection[Views]):
                  person_key: bytes | None = None) -> None:
         super().__init__(view)
         self._load, self._path = load, path
+        self.path = path
         self._cache: OrderedDict[UUID, Petition] = OrderedDict()
         self._cache_size = cache_size
         # Without a key the views cannot tell petitioners apart: the repeat rule then goes by matter only.

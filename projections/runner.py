@@ -17,6 +17,7 @@ from domain.directory import DirectoryService
 from domain.petition import Petition
 from domain.service import PetitionService
 from projections.board_rules import TABLES as BOARD_TABLES
+from projections.bulk import BulkRebuild
 from projections.case_list import DDL, CaseListProjection, unit_paths
 from projections.store import PostgresViews, SQLiteViews, Views
 
@@ -141,12 +142,17 @@ class EmbeddedProjector:
                 if len(notifications) < batch:
                     return done
 
-    def rebuild(self, progress: Callable[[int], None] | None = None, batch: int = 1000) -> int:
-        """Empty the view and process the whole history again."""
+    def rebuild(self, progress: Callable[[int], None] | None = None, batch: int = 1000,
+                bulk: bool = True) -> int:
+        """Empty the view and process the whole history again: in memory and loaded at once
+        (projections/bulk.py), or, with `bulk=False`, as a catch-up from position 0 in batches of
+        `batch` events. Either way, what was recorded meanwhile is caught up after."""
         with self._lock:
             self.projection.view.reset(self.petitions.name)
             self.projection.forget()
-        return self.catch_up(batch=batch, progress=progress)
+            done = BulkRebuild(self.projection).run(self.petitions, progress) if bulk else 0
+            self.projection.forget()
+        return done + self.catch_up(batch=batch, progress=progress)
 
 
 _END = object()

@@ -60,12 +60,12 @@ def test_batches_and_one_by_one_give_identical_tables(make_service: MakeService,
     events = busy_county(service, clock)
     projector = EmbeddedProjector(service, case_list_projection(
         build_views(views_env(service, tmp_path)), service, directory_with_tree()))
-    assert projector.rebuild(batch=1) == events
+    assert projector.rebuild(batch=1, bulk=False) == events
     one_by_one = dump(projector.projection.view)
     assert len(one_by_one["warning_board"]) > 0 and len(one_by_one["responsibility_facts"]) > 0
     for batch in (7, 1000):
         with capture_logs() as logs:
-            assert projector.rebuild(batch=batch) == events
+            assert projector.rebuild(batch=batch, bulk=False) == events
         assert not [e for e in logs if "batch_failed" in e["event"]]  # no batch fell back
         assert dump(projector.projection.view) == one_by_one, batch
 
@@ -126,5 +126,5 @@ def test_the_subscription_runner_projects_a_waiting_backlog_in_batches(
         runner.wait(events, timeout=30)
     assert sum(sizes) == events and max(sizes) > 1
     by_subscription = dump(projection.view)
-    EmbeddedProjector(service, projection).rebuild(batch=1)
+    EmbeddedProjector(service, projection).rebuild(batch=1, bulk=False)
     assert dump(projection.view) == by_subscription

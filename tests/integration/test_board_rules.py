@@ -271,7 +271,7 @@ def test_a_batched_rebuild_gives_the_rows_one_by_one_projection_gave(
 
     one_by_one = everything()
     assert len(one_by_one["hotspots"]) == 2 and len(one_by_one["board_settings"]) == 1
-    b.projector.rebuild(batch=1000)
+    b.projector.rebuild(batch=1000, bulk=False)
     assert everything() == one_by_one
 
 

@@ -154,7 +154,7 @@ def test_a_rebuild_interrupted_midway_and_resumed_equals_a_clean_rebuild(
 
     projection.statements = crash_after_seven  # type: ignore[method-assign,assignment]
     with pytest.raises(Crash):
-        EmbeddedProjector(service, projection).rebuild(batch=batch)
+        EmbeddedProjector(service, projection).rebuild(batch=batch, bulk=False)
     restarted = case_list_projection(build_views(env), service, directory)
     assert EmbeddedProjector(service, restarted).catch_up() == 18 - 7 // batch * batch
     assert list_cases(restarted.view, everything, date(2026, 9, 2))[0] == expected

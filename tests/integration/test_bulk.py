@@ -1,0 +1,138 @@
+"""The rebuild in memory (projections/bulk.py) leaves every view table as one-by-one projection does."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from structlog.testing import capture_logs
+
+from domain.errors import PetitionError
+from domain.rules import WarningRules
+from projections.bulk import BulkRebuild
+from projections.runner import SQLiteCaseList
+from projections.store import Views
+from tests.integration.test_board_rules import Board, MakeService
+from tests.support import STEPS
+
+LOCATIONS = ("town1.v1", "town1.v1.g1", "town1.v2", "town1", "town2", "county")
+RECEIVING = ("county", "town1", "town2", "town1.v1")
+PATH = ("assigned", "accepted", "replied", "served", "review_requested", "review_decided",
+        "served_after_review", "rereview_requested", "final")
+
+
+def everything(views: Views) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every view table, as text, in a fixed order."""
+    return {table: sorted(tuple(str(v) for v in r.values())
+                          for r in views.query(f"SELECT * FROM {{s}}{table}"))
+            for table in SQLiteCaseList.tables}
+
+
+def busy_office(b: Board, seed: int) -> None:
+    """A few months of an office: letters received days before they are registered, the same
+    people and matters again, groups, key persons, visits above the competent level, cases taken
+    to every status and to final, deadlines missed and flagged, and the settings changed twice."""
+    rng = random.Random(seed)
+    cases: list[tuple[UUID, int, float]] = []  # (case, how far along PATH, its pace)
+    for day in range(40):
+        for _ in range(rng.randint(0, 4)):
+            fields: dict[str, Any] = {
+                "location_unit": rng.choice(LOCATIONS), "receiving_unit": rng.choice(RECEIVING),
+                "category": rng.choice(("noise", "water", "land")),
+                "channel": rng.choice(("visit", "visit", "letter", "online")),
+                "headcount": rng.choice((1, 1, 1, 4, 6, 60)), "urgent": rng.random() < 0.1,
+                "key_person": rng.random() < 0.1,
+                "received_at": b.clock.now - timedelta(days=rng.choice((0, 0, 0, 2, 5)))}
+            if cases and rng.random() < 0.15:
+                ended = [pid for pid, step, _ in cases if step == len(PATH)]
+                every = [pid for pid, _, _ in cases]
+                fields["same_matter_as"] = rng.choice(ended if ended and rng.random() < 0.7 else every)
+            try:
+                cases.append((b.register(rng.randint(0, 12), **fields), 0, rng.choice((0.05, 0.6))))
+            except PetitionError:
+                continue
+        for i, (pid, step, pace) in enumerate(cases):
+            cases[i] = (pid, advance(b, rng, pid, step, pace), pace)
+        if day % 9 == 8:
+            for pid, _, _ in cases:
+                b.service.record_missed_deadlines(pid)
+                b.service.notice_approaching(pid, days=3, share=0.2)
+        if day == 15:
+            b.service.set_warning_rules(WarningRules(group_orange=4, hotspot_count=2, hotspot_days=5,
+                                                    repeat_days=10), actor="admin")
+        if day == 30:
+            b.service.set_warning_rules(WarningRules(group_orange=6, group_red=10), actor="admin")
+        b.clock.advance(days=1)
+
+
+def advance(b: Board, rng: random.Random, pid: UUID, step: int, pace: float) -> int:
+    """Perhaps take the case one step along the path (or decline it); its step after."""
+    try:
+        if step < len(PATH) and rng.random() < pace:
+            command, kwargs = STEPS[PATH[step]]
+            b.office.do(command, pid, **kwargs)
+            return step + 1
+        if step == 0 and rng.random() < 0.03:
+            b.office.do("decline", pid, actor="reception1", reason="不属于信访事项")
+            return len(PATH)
+    except PetitionError:
+        return len(PATH)  # ended another way (a final matter again is declined at once): leave it
+    return step
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
+        make_service: MakeService, store: str, tmp_path: Path, seed: int) -> None:
+    """Repeat, after-final, hotspots joined and ended in villages and townships, regrouping on
+    settings changes, key persons, facts and deadlines: row for row the same."""
+    b = Board(make_service, tmp_path)
+    busy_office(b, seed)
+    events = b.service.recorder.max_notification_id()
+    assert b.projector.rebuild(batch=1, bulk=False) == events
+    one_by_one = everything(b.projector.projection.view)
+    board = one_by_one["warning_board"]
+    rules = {row[2] for row in board}
+    assert {"repeat", "after_final", "hotspot", "group", "overdue", "skip_level"} <= rules, rules
+    assert any(int(row[10]) > 1 for row in board if row[2] == "hotspot"), "no hotspot was joined"
+    assert any(int(row[10]) < 0 for row in board), "no warning raised by a settings change"
+    assert one_by_one["key_person_board"] and one_by_one["case_ended"]
+    assert b.projector.rebuild() == events
+    assert everything(b.projector.projection.view) == one_by_one
+
+
+def test_a_rebuild_in_memory_that_fails_names_the_event_and_writes_nothing(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Loud, never silent: the failing event is logged, the tables stay empty at position 0, and a
+    catch-up from there makes what a clean rebuild makes."""
+    b = Board(make_service, tmp_path)
+    busy_office(b, 3)
+    view = b.projector.projection.view
+    assert b.projector.rebuild() > 0
+    clean = everything(view)
+    seen = 0
+    original = BulkRebuild.event
+
+    def failing(self: BulkRebuild, event: Any) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == 50:
+            raise ValueError("cannot project this event")
+        original(self, event)
+
+    BulkRebuild.event = failing  # type: ignore[method-assign]
+    try:
+        with capture_logs() as logs, pytest.raises(ValueError, match="cannot project"):
+            b.projector.rebuild()
+    finally:
+        BulkRebuild.event = original  # type: ignore[method-assign]
+    [failed] = [e for e in logs if e["event"] == "projection_failed_on_event"]
+    assert failed["notification_id"] == 50
+    assert view.position(b.service.name) == 0
+    assert all(rows == [] for rows in everything(view).values())
+    restarted = b.projector_on_the_same_views()
+    assert restarted.catch_up() == b.service.recorder.max_notification_id()
+    assert everything(view) == clean
