@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from api.schemas import DeadlinePublic, PetitionPublic, WarningPublic
 from api.security import Principal
@@ -13,6 +13,8 @@ from domain.petition import Petition
 from domain.rules import WarningRules
 from domain.validation import mask_id_number, mask_phone
 from domain.warnings import case_warnings
+
+Schema = TypeVar("Schema", bound=PetitionPublic)
 
 # Roles that work with petitioners directly see their personal data; the others see it masked.
 UNMASKED_ROLES = frozenset({"reception", "handler"})
@@ -54,8 +56,15 @@ def petitioners(petition: Petition, principal: Principal) -> list[dict[str, Any]
 def public(petition: Petition, principal: Principal, now: datetime | None = None, *,
            rules: WarningRules) -> dict[str, Any]:
     """The response body of a petition for this caller; its warnings by the rules in force at `now`."""
+    return public_model(petition, principal, now, rules=rules).model_dump(mode="json")
+
+
+def public_model(petition: Petition, principal: Principal, now: datetime | None = None, *,
+                 rules: WarningRules, schema: type[Schema] = PetitionPublic,  # type: ignore[assignment]
+                 **extra: Any) -> Schema:
+    """The petition as `schema` (validated) for this caller, with `extra` fields of that schema."""
     today = petition.office_date(now or datetime.now(UTC))
-    body = PetitionPublic(
+    return schema(
         id=str(petition.id),
         case_number=petition.case_number,
         status=petition.status,
@@ -90,5 +99,5 @@ def public(petition: Petition, principal: Principal, now: datetime | None = None
         age_days=petition.age_days(today),
         silent_days=petition.silent_days(today),
         version=petition.version,
+        **extra,
     )
-    return body.model_dump(mode="json")

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import Field
 
 from api.deps import CurrentUser, Directory, Keyed, Petitions, require
-from api.render import check_visible, public
+from api.render import check_visible, public_model
 from api.routers.petitions import ERRORS, PetitionId, written
 from api.schemas import Moment, PetitionPublic, Strict
 from api.security import Principal
@@ -230,7 +230,7 @@ def _arguments(body: Action, user: Principal) -> dict[str, Any]:
 
 def _route(method: str, roles: tuple[str, ...], check: Check | None, body_type: type[Action]) -> Any:
     def act(petition_id: PetitionId, body: Action, user: CurrentUser, service: Petitions,
-            directory: Directory, request: Keyed) -> JSONResponse:
+            directory: Directory, request: Keyed) -> Response:
         require(user, *roles)
         petition = service.get(petition_id)
         check_visible(petition, user, directory)
@@ -241,9 +241,10 @@ def _route(method: str, roles: tuple[str, ...], check: Check | None, body_type: 
             outcome = command(petition.id, expected_version=body.expected_version, request=request,
                               **_arguments(body, user))
         except AlreadyDone as done:
-            return written(public(_at_version(service, done.record.resource_id, done.record.version),
-                                  user, rules=service.warning_rules()), 200, None)
-        return written(public(outcome.petition, user, rules=service.warning_rules()), 200,
+            return written(public_model(_at_version(service, done.record.resource_id,
+                                                    done.record.version),
+                                        user, rules=service.warning_rules()), 200, None)
+        return written(public_model(outcome.petition, user, rules=service.warning_rules()), 200,
                        outcome.notification_id)
 
     act.__annotations__["body"] = body_type

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from api.deps import CurrentUser, Directory, Keyed, Petitions, require
-from api.render import CASE_READERS, check_visible, public
+from api.render import CASE_READERS, check_visible, public, public_model
 from api.schemas import HistoryEntryPublic, Moment, PetitionCreate, PetitionPublic, ReceiptPublic
 from domain.reading import plain
 from domain.requests import AlreadyDone, RequestKey
@@ -24,16 +25,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def written(body: dict[str, Any], status: int, notification_id: int | None) -> JSONResponse:
-    """A write's answer, with the notification id read models can be waited on with."""
+def written(body: BaseModel | dict[str, Any], status: int, notification_id: int | None) -> Response:
+    """A write's answer, with the notification id read models can be waited on with.
+
+    A validated model is written to JSON by pydantic directly (no dict in between)."""
     headers = {"X-Notification-Id": str(notification_id)} if notification_id is not None else {}
+    if isinstance(body, BaseModel):
+        return Response(body.model_dump_json(), status, headers, media_type="application/json")
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 @router.post("", status_code=201, response_model=ReceiptPublic, responses=ERRORS,
              summary="Register a petition (登记)")
 def register(body: PetitionCreate, user: CurrentUser, service: Petitions, directory: Directory,
-             request: Keyed) -> JSONResponse:
+             request: Keyed) -> Response:
     """Register a letter, visit, call or online petition; the caller is first-inquiry responsible."""
     require(user, "reception")
     receiving = body.receiving_unit or user.unit
@@ -54,12 +59,12 @@ def register(body: PetitionCreate, user: CurrentUser, service: Petitions, direct
         )
     except AlreadyDone as done:
         petition = service.get(done.record.resource_id, version=done.record.version)
-        return written({**public(petition, user, rules=service.warning_rules()),
-                        "access_code": service.receipt_code(petition)},
+        return written(public_model(petition, user, rules=service.warning_rules(), schema=ReceiptPublic,
+                                    access_code=service.receipt_code(petition)),
                        done.record.status_code, None)
-    return written({**public(receipt.petition, user, rules=service.warning_rules()),
-                    "access_code": receipt.access_code}, 201,
-                   receipt.notification_id)
+    return written(public_model(receipt.petition, user, rules=service.warning_rules(),
+                                schema=ReceiptPublic, access_code=receipt.access_code),
+                   201, receipt.notification_id)
 
 
 @router.get("/{petition_id}", response_model=PetitionPublic, responses=ERRORS,

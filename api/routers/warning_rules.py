@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import Field
 
 from api.deps import CurrentUser, Directory, Keyed, Petitions, require
@@ -89,7 +89,7 @@ def moment(text: str | None) -> datetime | None:
 @router.put("", response_model=WarningRulesBody, responses=ERRORS,
             summary="Change the early-warning rule settings (admin)")
 def change_rules(body: WarningRulesBody, user: CurrentUser, service: Petitions, directory: Directory,
-                 request: Keyed) -> JSONResponse:
+                 request: Keyed) -> Response:
     """Replace the settings; the board applies them from the moment they are recorded."""
     require(user, "admin")
     if directory.unit(user.unit).parent is not None:

@@ -38,3 +38,20 @@ def test_the_petitioner_sees_progress_with_the_receipt_code_and_nothing_personal
     wrong = api.client.get("/api/v1/progress",
                            params={"case_number": body["case_number"], "code": "WRONG000"})
     assert wrong.status_code == 404 and wrong.json()["code"] == "not_found"
+
+
+
+def test_a_write_answers_the_case_exactly_as_a_read_of_it_does(api: Running) -> None:
+    """The registration's and an action's answers equal a read of the case (plus the receipt code)."""
+    headers = api.headers("reception_county")
+    registered = api.client.post("/api/v1/petitions", json=petition_body(), headers=headers)
+    assert registered.status_code == 201
+    assert registered.headers["content-type"] == "application/json"
+    receipt = registered.json()
+    read = api.client.get(f"/api/v1/petitions/{receipt['id']}", headers=headers).json()
+    assert {**read, "access_code": receipt["access_code"]} == receipt
+    noted = api.client.post(f"/api/v1/petitions/{receipt['id']}/notes", headers=headers,
+                            json={"text": "第一次走访", "kind": "investigation"})
+    assert noted.status_code == 200 and noted.headers["content-type"] == "application/json"
+    again = api.client.get(f"/api/v1/petitions/{receipt['id']}", headers=headers).json()
+    assert noted.json() == again and again["version"] == 2

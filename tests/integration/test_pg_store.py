@@ -49,6 +49,22 @@ def test_two_applications_in_one_schema_keep_their_events_apart(container: Conta
     assert {"petitionservice_events_insert", "directory_events_insert"} <= names
 
 
+
+def test_events_are_stored_as_given_byte_for_byte(container: Container) -> None:
+    """Ids, versions, topics and states (any bytes, NUL included) read back exactly as inserted."""
+    recorder = container.petitions.recorder
+    first, second = uuid.uuid4(), uuid.uuid4()
+    events = [StoredEvent(originator_id=first, originator_version=1, topic="tests:Probe",
+                          state=bytes(range(256)) * 40),
+              StoredEvent(originator_id=first, originator_version=2, topic="tests:Probe2", state=b""),
+              StoredEvent(originator_id=second, originator_version=7, topic="测试:探针", state=b"\x00")]
+    ids = recorder.insert_events(events)
+    assert ids is not None and len(ids) == 3 and list(ids) == sorted(ids)
+    stored = [*recorder.select_events(first), *recorder.select_events(second)]
+    assert [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored] == [
+        (e.originator_id, e.originator_version, e.topic, e.state) for e in events]
+
+
 def test_a_reader_tailing_the_log_never_sees_a_later_id_before_an_earlier_one(
         container: Container) -> None:
     """Writers in 8 threads; each read of new notifications is a gapless run after the last seen."""
