@@ -1,9 +1,8 @@
 """Board rules that look beyond one event: repeat, after final, skip-level, hotspot, and the settings.
 
-Rules that compare a case with other cases (repeat, after final, hotspot) are SQL statements run
-in the write transaction in event order, reading view rows written earlier in the same
-transaction: a batch of many events sees its own earlier rows. Each lookup is bounded by an
-index and the rule's window, not by the size of the history.
+The rules that compare a new petition with other cases are decided in projections/cross_case.py;
+here the projection asks for them, keeps the admin's settings, and re-decides group warnings (in
+SQL, over every case at once) when the settings change.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from domain.directory import LEVELS
@@ -21,7 +20,8 @@ from domain.petition import Petition
 from domain.petition_state import OPEN_STATUSES
 from domain.rules import WarningRules, WarningRuleSettings
 from projections.board import CLEAR, RAISE, standing
-from projections.hotspots import COLUMNS, hotspot_statements, listed
+from projections.cross_case import CrossCase
+from projections.hotspots import COLUMNS
 from projections.hotspots import DDL as HOTSPOT_DDL
 from projections.hotspots import TABLES as HOTSPOT_TABLES
 from projections.store import Statement, Views, stamp
@@ -51,8 +51,6 @@ DDL = (
 TABLES = ("board_settings", "petitioner_index", *HOTSPOT_TABLES, "case_ended", "key_person_board")
 KEY_PERSON = ("key_person", "blue")
 SETTINGS = "INSERT INTO {s}board_settings VALUES (%(version)s, %(at)s, %(rules)s) ON CONFLICT DO NOTHING"
-PERSON = ("INSERT INTO {s}petitioner_index VALUES (%(person)s, %(received_at)s, %(petition_id)s,"
-          " %(case_number)s) ON CONFLICT DO NOTHING")
 ENDED_AT = "INSERT INTO {s}case_ended VALUES (%(petition_id)s, %(at)s) ON CONFLICT DO NOTHING"
 CLEAR_REPEAT = ("UPDATE {s}warning_board SET cleared_at = %(at)s WHERE petition_id = %(petition_id)s"
                 " AND rule = 'repeat' AND level = 'yellow' AND cleared_at IS NULL")
@@ -167,59 +165,26 @@ class BoardRules:
         assert self._key is not None
         return hmac.new(self._key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
-    def registered(self, petition: Petition, at: datetime) -> list[Statement]:
-        """Repeat, after-final and hotspot statements for a new petition (after its list row)."""
+    def registered(self, petition: Petition, at: datetime, cross: CrossCase,
+                   related: Callable[[str], tuple[str, str] | None]) -> None:
+        """Repeat, after final and hotspot for a new petition (after its list row), decided in
+        `cross`; `related` gives a case's status and number as they stand at this event."""
         rules = self.current()
-        who = {"petition_id": str(petition.id), "case_number": petition.case_number,
-               "responsible_unit": petition.responsible_unit,
-               "responsible_person": petition.responsible_person,
-               "unit_path": self._path(petition.responsible_unit), "at": stamp(at),
-               "version": petition.version}
-        return [*self._repeat(petition, rules, who), *self._after_final(petition, rules, who),
-                *self._hotspots(petition, rules, who)]
-
-    def _repeat(self, petition: Petition, rules: WarningRules, who: dict[str, Any]) -> list[Statement]:
+        pid = str(petition.id)
+        who = [pid, petition.case_number, None, None, None, petition.responsible_unit,
+               petition.responsible_person, self._path(petition.responsible_unit), stamp(at), None,
+               petition.version]
         people = sorted({self.person(p["id_number"]) for p in petition.petitioners
                          if self._key is not None and p.get("id_number")})
-        statements: list[Statement] = [(PERSON, {**who, "person": h, "received_at": stamp_utc(petition)})
-                                       for h in people]
-        matter = (f"same matter as {petition.related_case_number}"
-                  if petition.related_case_number else "")
-        if not people and not matter:
-            return statements
-        window = timedelta(days=rules.repeat_days)
-        names = {f"h{i}": h for i, h in enumerate(people)}
-        earlier = (
-            "SELECT DISTINCT case_number AS x FROM {s}petitioner_index WHERE person IN ("
-            + ", ".join(f"%({n})s" for n in names) + ") AND received_at >= %(from)s"
-            " AND received_at <= %(to)s AND petition_id <> %(petition_id)s"
-        ) if people else "SELECT case_number AS x FROM {s}petitioner_index WHERE 1 = 0"
-        count = f"(SELECT COUNT(*) FROM ({earlier}) AS e)"
-        sql = (
-            f"INSERT INTO {{s}}warning_board {COLUMNS} SELECT %(petition_id)s, %(case_number)s,"
-            " 'repeat', 'yellow', CAST(%(matter)s AS TEXT) || CASE WHEN " + count + " > 0 THEN"
-            " CAST(%(sep)s AS TEXT) || " + f"'same petitioner within {rules.repeat_days} days as ' || "
-            + listed(earlier) + " ELSE '' END, %(responsible_unit)s, %(responsible_person)s,"
-            " %(unit_path)s, %(at)s, NULL, %(version)s WHERE " + count + " > 0 OR %(related)s = 1"
-            " ON CONFLICT DO NOTHING"
-        )
-        moment = petition.received_at
-        statements.append((sql, {**who, **names, "matter": matter, "sep": "; " if matter else "",
-                               "related": int(bool(matter)),
-                               "from": utc(moment - window), "to": utc(moment + window)}))
-        return statements
-
-    def _after_final(self, petition: Petition, rules: WarningRules,
-                     who: dict[str, Any]) -> list[Statement]:
-        if not petition.related_case_id:
-            return []
-        until = stamp(datetime.fromisoformat(who["at"]) + timedelta(days=rules.after_final_days))
-        sql = (f"INSERT INTO {{s}}warning_board {COLUMNS} SELECT %(petition_id)s, %(case_number)s,"
-               " 'after_final', 'orange', 'again on ' || c.case_number || ', a matter settled finally"
-               " (终结)', %(responsible_unit)s, %(responsible_person)s, %(unit_path)s, %(at)s, %(until)s,"
-               " %(version)s FROM {s}case_list c WHERE c.id = %(related)s AND c.status = 'final'"
-               " ON CONFLICT DO NOTHING")
-        return [(sql, {**who, "related": petition.related_case_id, "until": until})]
+        matter = f"same matter as {petition.related_case_number}" if petition.related_case_number else ""
+        cross.repeat(petition.received_at, people, matter, rules, who)
+        if petition.related_case_id:
+            cross.after_final(related(str(petition.related_case_id)), rules, at, who)
+        day = petition.office_date(petition.received_at)
+        codes = [c for c in self._path(petition.location_unit).strip("/").split("/") if c]
+        cross.place(codes, petition.category, day.isoformat(), pid, petition.case_number)
+        cross.hotspot(self.areas(petition.location_unit), self._path, petition.category, day, rules, at, who)
+        cross.latest = max(cross.latest, stamp(at))
 
     def areas(self, location: str) -> list[str]:
         """The hotspot areas ("in one village/township"): the village the location is or lies in (a
@@ -228,18 +193,3 @@ class BoardRules:
         if location not in codes:
             return []
         return [c for level in ("village", "township") for c in codes if self._level_of(c) == level]
-
-    def _hotspots(self, petition: Petition, rules: WarningRules, who: dict[str, Any]) -> list[Statement]:
-        return hotspot_statements(self.areas(petition.location_unit), self._path, petition.category,
-                                  petition.office_date(petition.received_at), rules.hotspot_days,
-                                  rules.hotspot_count, datetime.fromisoformat(who["at"]), who)
-
-
-def utc(moment: datetime) -> str:
-    """A moment in UTC, as the list's received_at column holds it."""
-    return stamp(moment.astimezone(UTC))
-
-
-def stamp_utc(petition: Petition) -> str:
-    """The petition's receipt time as the list's received_at column holds it."""
-    return utc(petition.received_at)

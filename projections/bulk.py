@@ -21,11 +21,12 @@ from eventsourcing.persistence import Tracking
 from domain import events as ev
 from domain.events import ENDED
 from domain.petition import Petition
+from domain.petition_state import OPEN_STATUSES
 from domain.rules import WarningRules
 from domain.service import PetitionService
 from projections.board_rules import KEY_PERSON, RULE_EVENTS
-from projections.bulk_board import BOARD, KEY_PERSON_BOARD, Board
 from projections.case_list import CaseListProjection, row
+from projections.cross_case import BOARD, CLEARED, KEY_PERSON_BOARD, LEVEL, RULE, TABLE, CrossCase
 from projections.deadline_index import deadline_rows
 from projections.responsibility import Before, facts
 from projections.store import stamp
@@ -44,7 +45,7 @@ class BulkRebuild:
         self.cases: dict[str, Petition] = {}
         self.standing: dict[str, tuple[int, Warnings]] = {}  # by case: (settings generation, warnings)
         self.generation = 0
-        self.board = Board()
+        self.board = CrossCase()
         self.facts: list[tuple[Any, ...]] = []
         self.ended: dict[str, str] = {}
         self.settings: list[tuple[Any, ...]] = []
@@ -101,7 +102,7 @@ class BulkRebuild:
         at = stamp(event.timestamp)
         self.changes(pid, before.warnings if before else {}, now, petition, at)
         if before is None:
-            self.registered(petition, event.timestamp, at)
+            self.rules.registered(petition, event.timestamp, self.board, self._related)
 
     def changes(self, pid: str, before: Warnings, now: Warnings, petition: Petition, at: str) -> None:
         """BoardRules.changes: raise what the event started, clear what it ended."""
@@ -118,24 +119,6 @@ class BulkRebuild:
             self.board.clear(pid, "repeat", "yellow", at)
             self.ended.setdefault(pid, at)
 
-    def registered(self, petition: Petition, moment: Any, at: str) -> None:
-        """BoardRules.registered: repeat, after final and hotspot, against the cases before it."""
-        rules = self.rules.current()
-        pid = str(petition.id)
-        who = [pid, petition.case_number, None, None, None, petition.responsible_unit,
-               petition.responsible_person, self.path(petition.responsible_unit), at, None,
-               petition.version]
-        people = sorted({self.rules.person(p["id_number"]) for p in petition.petitioners
-                         if self.rules.keyed and p.get("id_number")})
-        self.board.repeat(petition, people, rules, who)
-        self.board.after_final(petition, self.cases, rules, moment, who)
-        day = petition.office_date(petition.received_at)
-        codes = [c for c in self.path(petition.location_unit).strip("/").split("/") if c]
-        self.board.place(codes, petition.category, day.isoformat(), pid, petition.case_number)
-        self.board.hotspot(self.rules.areas(petition.location_unit), self.path, petition.category, day,
-                           rules, moment, who)
-        self.board.latest = max(self.board.latest, at)
-
     def rules_changed(self, event: Any) -> None:
         """BoardRules.rules_changed: the new settings from here on, the group warnings re-decided."""
         self.rules.rules = rules = WarningRules.from_dict(event.rules)
@@ -144,7 +127,32 @@ class BulkRebuild:
         if event.originator_version not in {s[0] for s in self.settings}:
             self.settings.append((event.originator_version, at,
                                   json.dumps(event.rules, ensure_ascii=False, sort_keys=True)))
-        self.board.regroup(self.cases, rules, at, -event.originator_version, self.path)
+        self.regroup(rules, at, -event.originator_version)
+
+    def regroup(self, rules: WarningRules, at: str, negated: int) -> None:
+        """board_rules.REGROUP: clear group rows at another level, raise the missing ones."""
+        def level(headcount: int) -> str:
+            return ("red" if headcount >= rules.group_red else
+                    "orange" if headcount >= rules.group_orange else "")
+        for pid, rows in self.board.rows.items():
+            for warning in rows:
+                if warning[RULE] == "group" and warning[CLEARED] is None and warning[TABLE] == BOARD \
+                        and warning[LEVEL] != level(self.cases[pid].headcount):
+                    warning[CLEARED] = at
+        for pid, case in self.cases.items():
+            if case.headcount < rules.group_orange or case.status not in OPEN_STATUSES:
+                continue
+            if any(r[RULE] == "group" and r[CLEARED] is None and r[TABLE] == BOARD
+                   for r in self.board.rows.get(pid, ())):
+                continue
+            self.board.raise_([pid, case.case_number, "group", level(case.headcount),
+                               f"group petition of {case.headcount} people", case.responsible_unit,
+                               case.responsible_person, self.path(case.responsible_unit), at, None,
+                               negated, BOARD])
+
+    def _related(self, pid: str) -> tuple[str, str] | None:
+        case = self.cases.get(pid)
+        return (case.status, case.case_number) if case is not None else None
 
     # ---- the tables ---------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ from domain.rules import RULES_TOPICS
 from projections.board import DDL as BOARD_DDL
 from projections.board_rules import DDL as RULES_DDL
 from projections.board_rules import RULE_EVENTS, BoardRules
+from projections.cross_case import CrossCase
+from projections.cross_case_sql import ViewSource
 from projections.deadline_index import DDL as DEADLINES_DDL
 from projections.deadline_index import DELETE_DEADLINES, INSERT_DEADLINE, deadline_rows
 from projections.responsibility import DDL as FACTS_DDL
@@ -102,6 +104,9 @@ class CaseListProjection(Projection[Views]):
         self._cache_size = cache_size
         # Without a key the views cannot tell petitioners apart: the repeat rule then goes by matter only.
         self.board = BoardRules(path, level_of or (lambda code: None), person_key)
+        self._cross: CrossCase | None = None  # the batch's cross-case rules (see begin)
+        self._source: ViewSource | None = None
+        self._statuses: dict[str, tuple[str, str]] = {}
 
     def forget(self) -> None:
         """Drop the cached petitions and settings (before a rebuild)."""
@@ -132,18 +137,42 @@ class CaseListProjection(Projection[Views]):
         if isinstance(domain_event, RULE_EVENTS):
             return self.board.rules_changed(domain_event)
         before, petition = self.petition_after(domain_event)
-        return [(UPSERT, row(petition, self._path)),
-                (DELETE_DEADLINES, {"id": str(petition.id)}),
-                *((INSERT_DEADLINE, d) for d in deadline_rows(petition)),
-                *facts(domain_event, before, petition, self._path),
-                *self.board.changes(before.warnings if before else {}, petition, domain_event.timestamp),
-                *(self.board.registered(petition, domain_event.timestamp) if before is None else ())]
+        self._statuses[str(petition.id)] = (petition.status, petition.case_number)
+        found = [(UPSERT, row(petition, self._path)),
+                 (DELETE_DEADLINES, {"id": str(petition.id)}),
+                 *((INSERT_DEADLINE, d) for d in deadline_rows(petition)),
+                 *facts(domain_event, before, petition, self._path),
+                 *self.board.changes(before.warnings if before else {}, petition, domain_event.timestamp)]
+        if before is None:
+            cross = self._cross or self.begin([domain_event])
+            assert cross.log is not None
+            start = len(cross.log)
+            self.board.registered(petition, domain_event.timestamp, cross, self._related)
+            found += cross.log[start:]
+        return found
+
+    def begin(self, events: Sequence[Any]) -> CrossCase:
+        """A new batch: the cross-case rules read the view's committed rows from here on, and keep
+        what the batch's own events add (their case statuses, their rows)."""
+        self._source = ViewSource(self.view, self._path, stamp(min(e.timestamp for e in events)))
+        self._cross = CrossCase(source=self._source, log=[])
+        self._statuses = {}
+        return self._cross
+
+    def _related(self, pid: str) -> tuple[str, str] | None:
+        """A case's status and number as they stand at the event being projected."""
+        known = self._statuses.get(pid)
+        return known if known is not None or self._source is None else self._source.case(pid)
+
+    def _done(self) -> None:
+        self._cross, self._source, self._statuses = None, None, {}
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Every petition event changes the row to the petition's new state."""
         try:
             self.board.refresh(self.view)  # another projector or a rolled-back batch may have moved it
+            self.begin([domain_event])
             self.view.write(tracking, self.statements(domain_event))
         except IntegrityError:
             raise  # another projector recorded this position first: not a failure of this event
@@ -153,6 +182,8 @@ class CaseListProjection(Projection[Views]):
                       notification_id=tracking.notification_id, event_type=type(domain_event).__name__,
                       case=str(domain_event.originator_id))
             raise
+        finally:
+            self._done()
 
     def process_events(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
         """Many events in one transaction, in order, tracking the last (a rebuild, a catch-up).
@@ -165,14 +196,18 @@ class CaseListProjection(Projection[Views]):
             return
         try:
             self.board.refresh(self.view)
+            self.begin([event for event, _ in batch])
             statements = [s for event, _ in batch for s in self.statements(event)]
             self.view.write(batch[-1][1], statements, claim=batch[0][1])
+            self._done()
         except IntegrityError:
+            self._done()
             first = batch[0][1]
             if self.view.position(first.application_name) >= first.notification_id:
                 raise  # another projector recorded part of this batch first
             self._one_by_one(batch)
         except Exception:
+            self._done()
             self._one_by_one(batch)
 
     def _one_by_one(self, batch: Sequence[tuple[Any, Tracking]]) -> None:

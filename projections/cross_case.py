@@ -1,75 +1,101 @@
-"""The board's cross-case rules in memory, for a bulk rebuild (projections/bulk.py).
+"""The board rules that compare a new petition with other cases: repeat, after final, hotspot.
 
-The incremental projection decides repeat, after-final, hotspot and the regrouping on a rules
-change with SQL run in the write transaction (projections/board_rules.py, hotspots.py). A rebuild
-holds every case in memory instead and decides the same rules here, statement for statement, on
-the rows it has made so far; the tables it writes at the end are those the SQL would have left
-(tests/integration/test_bulk.py compares them on both stores).
+One implementation for both ways of projecting. A rebuild (projections/bulk.py) holds every case
+in memory and writes the rows it made at the end. Projecting as events come
+(projections/case_list.py), the rules read what they need from the view tables through a
+`Source` (per batch: the committed rows, plus what the batch itself made, held here) and `log`
+each change as a statement, run in order with the batch's other statements.
+
+Repeat (重复信访): a petition by an ID number (kept as a keyed hash) that petitioned within
+`repeat_days` of its receipt, or on the same matter as an earlier case. After final (终结后又访):
+a petition on a matter whose case was final when it came. Hotspot (热点): see projections/hotspots.py.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
 
-from domain.petition import Petition
-from domain.petition_state import OPEN_STATUSES
 from domain.rules import WarningRules
-from projections.hotspots import LISTED, windows
-from projections.store import stamp
+from projections.cross_case_sql import (
+    ADD_MEMBER,
+    ADD_PERSON,
+    ADD_ROW,
+    CLEAR_ROW,
+    MOVE_HOTSPOT,
+    NEW_HOTSPOT,
+    row_params,
+)
+from projections.hotspots import LISTED, Hotspot, windows
+from projections.store import Statement, stamp
 
 # A warning row, in the board table's column order, then the table it belongs to.
 PID, CASE, RULE, LEVEL, DETAIL, UNIT, PERSON, PATH, RAISED, CLEARED, VERSION, TABLE = range(12)
 BOARD, KEY_PERSON_BOARD = "warning_board", "key_person_board"
+Entry = tuple[str, str, str]  # (day or moment, petition id, case number): sorted lists of these
+Row = list[Any]
+
+
+class Source(Protocol):
+    """Where the rules read the rows they did not make themselves (the view tables)."""
+
+    def area(self, area: str, category: str, low: str, high: str) -> list[Entry]:
+        """The cases of a category located in an area, received from `low` to `high`."""
+
+    def hotspots(self, area: str, category: str) -> list[tuple[Hotspot, Row, dict[str, tuple[str, str]]]]:
+        """The area's hotspots of the category that may stand during the batch: each with its
+        current board row and its members."""
+
+    def people(self, person: str, start: str, end: str) -> list[Entry]:
+        """The petitions of a person (keyed hash) received from `start` to `end`."""
 
 
 def listed(values: list[str]) -> str:
-    """The first few values in order, then '(+N more)': as hotspots.listed says it in SQL."""
+    """The first few values in order, then '(+N more)'."""
     ordered = sorted(values)
     named = ", ".join(ordered[:LISTED])
     return named + (f" (+{len(ordered) - LISTED} more)" if len(ordered) > LISTED else "")
 
 
-@dataclass
-class Hotspot:
-    """A row of the hotspots table: the petition that raised it and its standing board row."""
-
-    area: str
-    category: str
-    pid: str
-    version: int
-    last_day: str
+def within(entries: list[Entry], low: str, high: str) -> list[Entry]:
+    """The entries of a sorted list whose first value lies from `low` to `high`, both included."""
+    return entries[bisect_left(entries, (low,)):bisect_right(entries, (high, "\uffff"))]
 
 
 @dataclass
-class Board:
-    """Every board row made so far, by case, and what the cross-case rules look up."""
+class CrossCase:
+    """The rows the cross-case rules made and read, by case; and how to read and log more."""
 
-    rows: dict[str, list[list[Any]]] = field(default_factory=lambda: defaultdict(list))
+    source: Source | None = None
+    log: list[Statement] | None = None
+    rows: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     keys: set[tuple[str, str, str, str, int]] = field(default_factory=set)
-    people: dict[str, list[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    people: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
     person_rows: list[tuple[str, str, str, str]] = field(default_factory=list)
-    area_days: dict[tuple[str, str], list[tuple[str, str, str]]] = field(
-        default_factory=lambda: defaultdict(list))
+    area_days: dict[tuple[str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
     hotspots: dict[tuple[str, str], list[Hotspot]] = field(default_factory=lambda: defaultdict(list))
     members: dict[tuple[str, str, str], dict[str, tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(dict))
-    latest: str = ""  # the latest record time seen (hotspots stand until a record time)
+    latest: str = ""  # the latest registration's record time (hotspots stand until a record time)
+    _read: set[Any] = field(default_factory=set)  # what was read from the source already
 
     # ---- rows ---------------------------------------------------------------------------
 
-    def raise_(self, row: list[Any]) -> None:
+    def raise_(self, row: Row) -> None:
         """INSERT ... ON CONFLICT DO NOTHING on (petition_id, rule, level, raised_version)."""
         key = (row[TABLE], row[PID], row[RULE], row[LEVEL], row[VERSION])
         if key not in self.keys:
             self.keys.add(key)
             self.rows[row[PID]].append(row)
+            if self.log is not None:
+                self.log.append((ADD_ROW, row_params(row)))
 
     def clear(self, pid: str, rule: str, level: str, at: str, table: str = BOARD) -> None:
-        """Clear the case's standing (never cleared) rows of the rule and level."""
+        """Clear the case's standing (never cleared) rows of the rule and level (a rebuild's)."""
         for row in self.rows.get(pid, ()):
             if row[RULE] == rule and row[LEVEL] == level and row[CLEARED] is None and row[TABLE] == table:
                 row[CLEARED] = at
@@ -78,46 +104,24 @@ class Board:
         """The rows of a table, without the table column."""
         return [tuple(r[:TABLE]) for rows in self.rows.values() for r in rows if r[TABLE] == table]
 
-    # ---- a rules change -------------------------------------------------------------------
-
-    def regroup(self, cases: dict[str, Petition], rules: WarningRules, at: str, negated: int,
-                path: Any) -> None:
-        """board_rules.REGROUP: clear group rows at another level, raise the missing ones."""
-        def level(headcount: int) -> str:
-            return ("red" if headcount >= rules.group_red else
-                    "orange" if headcount >= rules.group_orange else "")
-        for pid, rows in self.rows.items():
-            for row in rows:
-                if row[RULE] == "group" and row[CLEARED] is None and row[TABLE] == BOARD \
-                        and row[LEVEL] != level(cases[pid].headcount):
-                    row[CLEARED] = at
-        for pid, case in cases.items():
-            if case.headcount < rules.group_orange or case.status not in OPEN_STATUSES:
-                continue
-            if any(r[RULE] == "group" and r[CLEARED] is None and r[TABLE] == BOARD
-                   for r in self.rows.get(pid, ())):
-                continue
-            self.raise_([pid, case.case_number, "group", level(case.headcount),
-                         f"group petition of {case.headcount} people", case.responsible_unit,
-                         case.responsible_person, path(case.responsible_unit), at, None, negated, BOARD])
-
     # ---- repeat and after final -------------------------------------------------------------
 
-    def repeat(self, petition: Petition, people: list[str], rules: WarningRules,
-               who: list[Any]) -> None:
-        """board_rules._repeat: index the petitioners, then raise when one came within the window."""
-        pid, received = who[PID], utc(petition.received_at)
-        for person in people:  # (person, received_at, petition_id) is the index's key
-            entry, known = (received, pid, petition.case_number), self.people[person]
-            at = bisect_left(known, entry)
-            if at == len(known) or known[at][:2] != entry[:2]:
-                known.insert(at, entry)
-                self.person_rows.append((person, *entry))
-        matter = f"same matter as {petition.related_case_number}" if petition.related_case_number else ""
-        if not people and not matter:
-            return
+    def repeat(self, received_at: datetime, people: list[str], matter: str, rules: WarningRules,
+               who: Row) -> None:
+        """Index the petitioners, then raise when one came within the window or the matter is known."""
+        pid, received, number = who[PID], utc(received_at), who[CASE]
         window = timedelta(days=rules.repeat_days)
-        start, end = utc(petition.received_at - window), utc(petition.received_at + window)
+        start, end = utc(received_at - window), utc(received_at + window)
+        for person in people:  # (person, received_at, petition_id) is the index's key
+            self._read_people(person, start, end)
+            known = self.people[person]
+            at = bisect_left(known, (received, pid))
+            if at == len(known) or known[at][:2] != (received, pid):
+                known.insert(at, (received, pid, number))
+                self.person_rows.append((person, received, pid, number))
+                if self.log is not None:
+                    self.log.append((ADD_PERSON, {"person": person, "received_at": received,
+                                                  "petition_id": pid, "case_number": number}))
         earlier = sorted({case for person in people
                           for _, other, case in within(self.people[person], start, end) if other != pid})
         if not earlier and not matter:
@@ -126,15 +130,14 @@ class Board:
                            + listed(earlier) if earlier else "")
         self.raise_([*who[:RULE], "repeat", "yellow", detail, *who[UNIT:CLEARED], None, who[VERSION], BOARD])
 
-    def after_final(self, petition: Petition, cases: dict[str, Petition], rules: WarningRules,
-                    at: datetime, who: list[Any]) -> None:
-        """board_rules._after_final: a petition on a matter already settled finally."""
-        related = cases.get(petition.related_case_id or "")
-        if related is None or related.status != "final":
+    def after_final(self, related: tuple[str, str] | None, rules: WarningRules, at: datetime,
+                    who: Row) -> None:
+        """Raised for `after_final_days` when the related case (status, case number) is final."""
+        if related is None or related[0] != "final":
             return
         until = stamp(datetime.fromisoformat(stamp(at)) + timedelta(days=rules.after_final_days))
         self.raise_([*who[:RULE], "after_final", "orange",
-                     f"again on {related.case_number}, a matter settled finally (终结)",
+                     f"again on {related[1]}, a matter settled finally (终结)",
                      *who[UNIT:CLEARED], until, who[VERSION], BOARD])
 
     # ---- hotspots ---------------------------------------------------------------------------
@@ -142,68 +145,125 @@ class Board:
     def place(self, areas: list[str], category: str, day: str, pid: str, case_number: str) -> None:
         """The case's list row, as the hotspot rule finds it in each area it lies in."""
         for area in areas:
-            days = self.area_days[(area, category)]
-            days.insert(bisect_right(days, (day, pid, case_number)), (day, pid, case_number))
+            insort(self.area_days[(area, category)], (day, pid, case_number))
+
+    def hotspot(self, areas: list[str], area_path: Callable[[str], str], category: str, day: date,
+                rules: WarningRules, at: datetime, who: Row) -> None:
+        """The new petition in each of its areas, the village first (see projections/hotspots.py)."""
+        days, count, when = rules.hotspot_days, rules.hotspot_count, who[RAISED]
+        until = stamp((at + timedelta(days=days)).astimezone(UTC))
+        pid, case_number, on = who[PID], who[CASE], day.isoformat()
+        spans = [(a.isoformat(), b.isoformat()) for a, b in windows(day, days)]
+        reach = spans[0][0], spans[-1][1]  # within `days` of the new petition, either way
+        for i, area in enumerate(areas):
+            key = (area, category)
+            self._read_area(area, category, *reach)
+            listed_days = self.area_days[key]
+            standing = self._standing(area, category, when)
+            full = [(a, b) for a, b in spans if len(within(listed_days, a, b)) >= count]
+            # A township hotspot is not raised while the petition's village has one of its own.
+            village_free = i == 0 or standing is not None or self._standing(areas[0], category, when) is None
+            if full and village_free:  # the windows' petitions join the standing hotspot, or make one
+                cluster = standing.pid if standing else pid
+                low, high = min(a for a, _ in full), max(b for _, b in full)
+                for d, other, number in within(listed_days, low, high):
+                    self._join(area, category, cluster, other, number, d)
+            if standing is not None and any(reach[0] <= d <= reach[1] for _, d in
+                                            self.members[(area, category, standing.pid)].values()):
+                self._join(area, category, standing.pid, pid, case_number, on)
+            own = self.members.get((area, category, pid))
+            if standing is None and own:
+                first = max(d for _, d in own.values())
+                self._raise_hotspot(Hotspot(area, category, pid, who[VERSION], first), [
+                    pid, case_number, "hotspot", "orange", self._detail(area, category, pid, days),
+                    who[UNIT], who[PERSON], area_path(area), when, until, who[VERSION], BOARD])
+            if standing is not None and pid in self.members[(area, category, standing.pid)]:
+                self._moved(standing, when, until, self._detail(area, category, standing.pid, days))
 
     def _standing(self, area: str, category: str, at: str) -> Hotspot | None:
-        spots = self.hotspots.get((area, category), ())
-        if at >= self.latest:
+        self._read_hotspots(area, category)
+        spots = self.hotspots.get((area, category), [])
+        if self.source is None and at >= self.latest:
             # Time moved forward only: a hotspot is raised when none stands, and one that no longer
             # stands never stands again, so only the newest can stand now.
             spots = spots[-1:]
         for h in spots:
-            for row in self.rows.get(h.pid, ()):
-                if (row[RULE] == "hotspot" and row[LEVEL] == "orange" and row[VERSION] == h.version
-                        and row[TABLE] == BOARD and row[CLEARED] is not None and row[CLEARED] > at):
-                    return h
+            if self._current(h, at):
+                return h
         return None
+
+    def _current(self, h: Hotspot, at: str) -> list[Row]:
+        """The hotspot's board row, when it stands at `at`."""
+        return [r for r in self.rows.get(h.pid, ()) if r[RULE] == "hotspot" and r[LEVEL] == "orange"
+                and r[VERSION] == h.version and r[TABLE] == BOARD and r[CLEARED] is not None
+                and r[CLEARED] > at]
+
+    def _join(self, area: str, category: str, cluster: str, pid: str, number: str, day: str) -> None:
+        members = self.members[(area, category, cluster)]
+        if pid not in members:
+            members[pid] = (number, day)
+            if self.log is not None:
+                self.log.append((ADD_MEMBER, {"area": area, "category": category, "cluster": cluster,
+                                              "petition_id": pid, "case_number": number, "received_on": day}))
+
+    def _raise_hotspot(self, hotspot: Hotspot, row: Row) -> None:
+        self.hotspots[(hotspot.area, hotspot.category)].append(hotspot)
+        if self.log is not None:
+            self.log.append((NEW_HOTSPOT, vars(hotspot).copy()))
+        self.raise_(row)
+
+    def _moved(self, h: Hotspot, when: str, until: str, detail: str) -> None:
+        """A join: the hotspot's next row (naming the members so far, planned to end `days` from
+        now), the standing one cleared at the join, and the hotspot pointing at the new row."""
+        current = self._current(h, when)
+        for row in current:
+            self.raise_([*row[:DETAIL], detail, *row[UNIT:RAISED], when, until, h.version + 1, BOARD])
+        for row in current:
+            row[CLEARED] = when
+            if self.log is not None:
+                self.log.append((CLEAR_ROW, {"petition_id": h.pid, "raised_version": h.version, "at": when}))
+        h.version += 1
+        h.last_day = max(d for _, d in self.members[(h.area, h.category, h.pid)].values())
+        if self.log is not None:
+            self.log.append((MOVE_HOTSPOT, vars(h).copy()))
 
     def _detail(self, area: str, category: str, cluster: str, days: int) -> str:
         names = [case for case, _ in self.members[(area, category, cluster)].values()]
         return f"{len(names)} petitions on {category} in {area} within {days} days: {listed(names)}"
 
-    def hotspot(self, areas: list[str], area_path: Any, category: str, day: Any, rules: WarningRules,
-                at: datetime, who: list[Any]) -> None:
-        """hotspots.statements, one area after the other (the village first)."""
-        days, count, when = rules.hotspot_days, rules.hotspot_count, who[RAISED]
-        until = stamp((at + timedelta(days=days)).astimezone(UTC))
-        pid, case_number, on = who[PID], who[CASE], day.isoformat()
-        spans = [(a.isoformat(), b.isoformat()) for a, b in windows(day, days)]
-        reach = (day - timedelta(days=days - 1)).isoformat(), (day + timedelta(days=days - 1)).isoformat()
-        for i, area in enumerate(areas):
-            key = (area, category)
-            listed_days = self.area_days[key]
-            standing = self._standing(area, category, when)
-            full = [(a, b) for a, b in spans if len(within(listed_days, a, b)) >= count]
-            village_free = i == 0 or standing is not None or self._standing(areas[0], category, when) is None
-            if full and village_free:
-                cluster = self.members[(area, category, standing.pid if standing else pid)]
-                low, high = min(a for a, _ in full), max(b for _, b in full)
-                for d, other, number in within(listed_days, low, high):
-                    cluster.setdefault(other, (number, d))
-            if standing is not None and any(reach[0] <= d <= reach[1] for _, d in
-                                            self.members[(area, category, standing.pid)].values()):
-                self.members[(area, category, standing.pid)].setdefault(pid, (case_number, on))
-            own = self.members.get((area, category, pid))
-            if standing is None and own:
-                hotspot = Hotspot(area, category, pid, who[VERSION], max(d for _, d in own.values()))
-                self.hotspots[key].append(hotspot)
-                self.raise_([pid, case_number, "hotspot", "orange", self._detail(area, category, pid, days),
-                             who[UNIT], who[PERSON], area_path(area), when, until, who[VERSION], BOARD])
-            # A new petition joins no hotspot but the one standing when it came (statements 1 and 2).
-            for h in [standing] if standing is not None else []:
-                if h.pid == pid or pid not in self.members[(area, category, h.pid)]:
-                    continue
-                current = [r for r in self.rows.get(h.pid, ()) if r[RULE] == "hotspot"
-                           and r[LEVEL] == "orange" and r[VERSION] == h.version and r[TABLE] == BOARD
-                           and r[CLEARED] is not None and r[CLEARED] > when]
-                for row in current:
-                    self.raise_([*row[:DETAIL], self._detail(area, category, h.pid, days),
-                                 *row[UNIT:RAISED], when, until, h.version + 1, BOARD])
-                for row in current:
-                    row[CLEARED] = when
-                h.version += 1
-                h.last_day = max(d for _, d in self.members[(area, category, h.pid)].values())
+    # ---- reading what was not made here -------------------------------------------------------
+
+    def _read_area(self, area: str, category: str, low: str, high: str) -> None:
+        if self.source is None or ("area", area, category, low, high) in self._read:
+            return
+        self._read.add(("area", area, category, low, high))
+        days = self.area_days[(area, category)]
+        known = {pid for _, pid, _ in days}
+        for entry in self.source.area(area, category, low, high):
+            if entry[1] not in known:
+                insort(days, entry)
+
+    def _read_hotspots(self, area: str, category: str) -> None:
+        if self.source is None or ("hotspots", area, category) in self._read:
+            return
+        self._read.add(("hotspots", area, category))
+        for hotspot, row, members in self.source.hotspots(area, category):
+            self.hotspots[(area, category)].append(hotspot)
+            self.keys.add((row[TABLE], row[PID], row[RULE], row[LEVEL], row[VERSION]))
+            self.rows[hotspot.pid].append(row)
+            self.members[(area, category, hotspot.pid)].update(members)
+
+    def _read_people(self, person: str, start: str, end: str) -> None:
+        if self.source is None or ("people", person, start, end) in self._read:
+            return
+        self._read.add(("people", person, start, end))
+        known = self.people[person]
+        for entry in self.source.people(person, start, end):
+            at = bisect_left(known, entry[:2])
+            if at == len(known) or known[at][:2] != entry[:2]:
+                known.insert(at, entry)
+
+    # ---- a rebuild's tables ---------------------------------------------------------------------
 
     def hotspot_rows(self) -> list[tuple[Any, ...]]:
         """The hotspots table."""
@@ -215,11 +275,6 @@ class Board:
         return [(area, category, cluster, pid, number, day)
                 for (area, category, cluster), members in self.members.items()
                 for pid, (number, day) in members.items()]
-
-
-def within(entries: list[tuple[str, str, str]], low: str, high: str) -> list[tuple[str, str, str]]:
-    """The entries of a sorted list whose first value lies from `low` to `high`, both included."""
-    return entries[bisect_left(entries, (low,)):bisect_right(entries, (high, "\uffff"))]
 
 
 def utc(moment: datetime) -> str:

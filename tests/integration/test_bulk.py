@@ -88,7 +88,7 @@ def advance(b: Board, rng: random.Random, pid: UUID, step: int, pace: float) -> 
 def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
         make_service: MakeService, store: str, tmp_path: Path, seed: int) -> None:
     """Repeat, after-final, hotspots joined and ended in villages and townships, regrouping on
-    settings changes, key persons, facts and deadlines: row for row the same."""
+    settings changes, key persons, facts and deadlines: row for row the same (and in batches)."""
     b = Board(make_service, tmp_path)
     busy_office(b, seed)
     events = b.service.recorder.max_notification_id()
@@ -101,6 +101,9 @@ def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
     assert any(int(row[10]) < 0 for row in board), "no warning raised by a settings change"
     assert one_by_one["key_person_board"] and one_by_one["case_ended"]
     assert b.projector.rebuild() == events
+    assert everything(b.projector.projection.view) == one_by_one
+    # Batches read the committed rows and keep their own: the same rows again.
+    assert b.projector.rebuild(batch=9, bulk=False) == events
     assert everything(b.projector.projection.view) == one_by_one
 
 
