@@ -80,19 +80,22 @@ class CrossCase:
     hotspots: dict[tuple[str, str], list[Hotspot]] = field(default_factory=lambda: defaultdict(list))
     members: dict[tuple[str, str, str], dict[str, tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(dict))
+    hotspot_row: dict[tuple[str, str, str], Row] = field(default_factory=dict)  # each one's newest row
     latest: str = ""  # the latest registration's record time (hotspots stand until a record time)
     _read: set[Any] = field(default_factory=set)  # what was read from the source already
 
     # ---- rows ---------------------------------------------------------------------------
 
-    def raise_(self, row: Row) -> None:
+    def raise_(self, row: Row) -> bool:
         """INSERT ... ON CONFLICT DO NOTHING on (petition_id, rule, level, raised_version)."""
         key = (row[TABLE], row[PID], row[RULE], row[LEVEL], row[VERSION])
-        if key not in self.keys:
-            self.keys.add(key)
-            self.rows[row[PID]].append(row)
-            if self.log is not None:
-                self.log.append((ADD_ROW, row_params(row)))
+        if key in self.keys:
+            return False
+        self.keys.add(key)
+        self.rows[row[PID]].append(row)
+        if self.log is not None:
+            self.log.append((ADD_ROW, row_params(row)))
+        return True
 
     def clear(self, pid: str, rule: str, level: str, at: str, table: str = BOARD) -> None:
         """Clear the case's standing (never cleared) rows of the rule and level (a rebuild's)."""
@@ -194,9 +197,9 @@ class CrossCase:
 
     def _current(self, h: Hotspot, at: str) -> list[Row]:
         """The hotspot's board row, when it stands at `at`."""
-        return [r for r in self.rows.get(h.pid, ()) if r[RULE] == "hotspot" and r[LEVEL] == "orange"
-                and r[VERSION] == h.version and r[TABLE] == BOARD and r[CLEARED] is not None
-                and r[CLEARED] > at]
+        r = self.hotspot_row.get((h.area, h.category, h.pid))
+        return [r] if r is not None and r[VERSION] == h.version and r[CLEARED] is not None \
+            and r[CLEARED] > at else []
 
     def _join(self, area: str, category: str, cluster: str, pid: str, number: str, day: str) -> None:
         members = self.members[(area, category, cluster)]
@@ -210,14 +213,17 @@ class CrossCase:
         self.hotspots[(hotspot.area, hotspot.category)].append(hotspot)
         if self.log is not None:
             self.log.append((NEW_HOTSPOT, vars(hotspot).copy()))
-        self.raise_(row)
+        if self.raise_(row):
+            self.hotspot_row[(hotspot.area, hotspot.category, hotspot.pid)] = row
 
     def _moved(self, h: Hotspot, when: str, until: str, detail: str) -> None:
         """A join: the hotspot's next row (naming the members so far, planned to end `days` from
         now), the standing one cleared at the join, and the hotspot pointing at the new row."""
         current = self._current(h, when)
         for row in current:
-            self.raise_([*row[:DETAIL], detail, *row[UNIT:RAISED], when, until, h.version + 1, BOARD])
+            following = [*row[:DETAIL], detail, *row[UNIT:RAISED], when, until, h.version + 1, BOARD]
+            if self.raise_(following):
+                self.hotspot_row[(h.area, h.category, h.pid)] = following
         for row in current:
             row[CLEARED] = when
             if self.log is not None:
@@ -251,6 +257,7 @@ class CrossCase:
             self.hotspots[(area, category)].append(hotspot)
             self.keys.add((row[TABLE], row[PID], row[RULE], row[LEVEL], row[VERSION]))
             self.rows[hotspot.pid].append(row)
+            self.hotspot_row[(area, category, hotspot.pid)] = row
             self.members[(area, category, hotspot.pid)].update(members)
 
     def _read_people(self, person: str, start: str, end: str) -> None:
