@@ -1,8 +1,9 @@
-"""Dependencies of the routes, as Annotated aliases: the services, the caller, the request key."""
+"""Dependencies of the routes, as Annotated aliases: the services, the caller, a write's key."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, Request
@@ -59,19 +60,16 @@ async def current_user(request: Request, token: Annotated[str | None, Depends(_b
 
     Inline on the event loop (no thread hop) when the user was read recently; the store is read
     in a worker thread otherwise."""
-    unauthorized = HTTPException(401, "please log in again: the token is missing, invalid or expired",
-                                 headers={"WWW-Authenticate": "Bearer"})
-    if not token:
-        raise unauthorized
     built: Container = request.app.state.container
-    username = read_token(token, built.token_secret)
+    username = read_token(token, built.token_secret) if token else None
     user = None
     if username:
         known, user = built.directory.recent_user(username)
         if not known:
             user = await run_in_threadpool(built.directory.cached_user, username)
     if user is None or not user.active:
-        raise unauthorized
+        raise HTTPException(401, "please log in again: the token is missing, invalid or expired",
+                            headers={"WWW-Authenticate": "Bearer"})
     request.scope.setdefault("state", {})["user"] = user.username
     return Principal(user.username, user.role, user.unit)
 
@@ -86,24 +84,35 @@ def require(principal: Principal, *roles: str) -> None:
                                  f"it needs: {', '.join(roles)}")
 
 
-async def request_key(
+@dataclass(frozen=True)
+class Write:
+    """The caller of a POST, and the idempotency key they sent with it (None if they sent none)."""
+
+    user: Principal
+    request: RequestKey | None
+
+
+# One dependency for both, rather than the user and a key depending on the user: each
+# dependency FastAPI solves costs every write the same again.
+async def writer(
     request: Request,
     principal: CurrentUser,
     idempotency_key: Annotated[str | None, Header(
         description="Send the same key when retrying a POST: the first answer is returned and "
                     "nothing new is recorded.", max_length=200)] = None,
-) -> RequestKey | None:
-    """The caller's idempotency key with a fingerprint of the request (method, path, body)."""
+) -> Write:
+    """The caller, with their idempotency key and a fingerprint of the request (method, path, body)."""
     if not idempotency_key:
-        return None
+        return Write(principal, None)
     body = await request.body()
     fingerprint = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
     ).hexdigest()
-    return RequestKey(caller=principal.username, key=idempotency_key, fingerprint=fingerprint)
+    return Write(principal, RequestKey(caller=principal.username, key=idempotency_key,
+                                       fingerprint=fingerprint))
 
 
-Keyed = Annotated[RequestKey | None, Depends(request_key)]
+Writer = Annotated[Write, Depends(writer)]
 
 
 def fresh_views(request: Request, after: Annotated[int | None, Query(ge=0, description=(

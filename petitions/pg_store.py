@@ -40,9 +40,11 @@ class OneTripRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
         function = Identifier(self.pg_function_name_insert_events)
         # Four arrays sent in binary, not the library's array of a composite type in text: the
         # states are not written out as hex and parsed back (less work on both sides of the wire).
-        self.sql_invoke_pg_function_insert_events = SQL(
-            "SELECT * FROM {schema}.{function}(%s::{id}[], %s::bigint[], %s::text[], %s::bytea[])"
-        ).format(schema=schema, function=function, id=Identifier(datastore.originator_id_type))
+        # Composed once, here, rather than on every save.
+        self.sql_insert_events: str = SQL(
+            "SELECT * FROM {schema}.{function}(%b::{id}[], %b::bigint[], %b::text[], %b::bytea[])"
+        ).format(schema=schema, function=function,
+                 id=Identifier(datastore.originator_id_type)).as_string(None)
         self.sql_create_pg_function_insert_events = SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{function}(ids {id}[], versions bigint[],"
             " topics text[], states bytea[])"
@@ -70,7 +72,7 @@ class OneTripRecorder(CreatedOneAtATime, PostgresApplicationRecorder):
                    [e.originator_version for e in stored_events],
                    [e.topic for e in stored_events], [e.state for e in stored_events])
         with self.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
-            curs.execute(self.sql_invoke_pg_function_insert_events, columns, prepare=True)
+            curs.execute(self.sql_insert_events, columns, prepare=True)
             return [r[self.pg_function_name_insert_events] for r in curs.fetchall()]
 
 

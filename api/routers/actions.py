@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 from pydantic import Field
 
-from api.deps import CurrentUser, Directory, Keyed, Petitions, require
+from api.deps import Directory, Petitions, Writer, require
 from api.render import check_visible, public_model
 from api.routers.petitions import ERRORS, PetitionId, written
 from api.schemas import Moment, PetitionPublic, Strict
@@ -229,8 +229,9 @@ def _arguments(body: Action, user: Principal) -> dict[str, Any]:
 
 
 def _route(method: str, roles: tuple[str, ...], check: Check | None, body_type: type[Action]) -> Any:
-    def act(petition_id: PetitionId, body: Action, user: CurrentUser, service: Petitions,
-            directory: Directory, request: Keyed) -> Response:
+    def act(petition_id: PetitionId, body: Action, write: Writer, service: Petitions,
+            directory: Directory) -> Response:
+        user, request = write.user, write.request
         require(user, *roles)
         petition = service.get(petition_id)
         check_visible(petition, user, directory)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, Directory, Keyed, Petitions, require
+from api.deps import CurrentUser, Directory, Petitions, Services, Writer, require
 from api.render import CASE_READERS, check_visible, public, public_model
 from api.schemas import HistoryEntryPublic, Moment, PetitionCreate, PetitionPublic, ReceiptPublic
 from domain.reading import plain
@@ -37,9 +37,10 @@ def written(body: BaseModel | dict[str, Any], status: int, notification_id: int 
 
 @router.post("", status_code=201, response_model=ReceiptPublic, responses=ERRORS,
              summary="Register a petition (登记)")
-def register(body: PetitionCreate, user: CurrentUser, service: Petitions, directory: Directory,
-             request: Keyed) -> Response:
+def register(body: PetitionCreate, write: Writer, services: Services) -> Response:
     """Register a letter, visit, call or online petition; the caller is first-inquiry responsible."""
+    user, request = write.user, write.request
+    service, directory = services.petitions, services.directory
     require(user, "reception")
     receiving = body.receiving_unit or user.unit
     directory.unit(receiving, field="receiving_unit")

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import CurrentUser, Directory, Keyed, require
+from api.deps import CurrentUser, Directory, Writer, require
 from api.schemas import UnitCreate, UnitPublic
 from domain.requests import AlreadyDone
 
@@ -18,9 +18,9 @@ router = APIRouter(prefix="/api/v1/units", tags=["units"])
              responses={403: {"description": "admins only, within their own subtree"},
                         409: {"description": "the code is taken"},
                         422: {"description": "invalid input"}})
-def create_unit(body: UnitCreate, user: CurrentUser, directory: Directory,
-                request: Keyed) -> dict[str, Any]:
+def create_unit(body: UnitCreate, write: Writer, directory: Directory) -> dict[str, Any]:
     """Add a unit under a parent in the admin's own subtree."""
+    user, request = write.user, write.request
     require(user, "admin")
     if body.parent is None or not directory.within(body.parent, user.unit):
         if body.parent is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import CurrentUser, Directory, Keyed, require
+from api.deps import CurrentUser, Directory, Writer, require
 from api.schemas import UserCreate, UserPublic
 from api.security import hash_password
 from domain.directory import User
@@ -24,9 +24,9 @@ def user_public(user: User) -> dict[str, Any]:
              responses={403: {"description": "admins only, within their own subtree"},
                         409: {"description": "the user name is taken"},
                         422: {"description": "invalid input"}})
-def create_user(body: UserCreate, user: CurrentUser, directory: Directory,
-                request: Keyed) -> dict[str, Any]:
+def create_user(body: UserCreate, write: Writer, directory: Directory) -> dict[str, Any]:
     """Add a member of staff to a unit in the admin's subtree."""
+    user, request = write.user, write.request
     require(user, "admin")
     directory.unit(body.unit)
     if not directory.within(body.unit, user.unit):

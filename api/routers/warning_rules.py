@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import Field
 
-from api.deps import CurrentUser, Directory, Keyed, Petitions, require
+from api.deps import CurrentUser, Directory, Petitions, Writer, require
 from api.routers.petitions import written
 from api.schemas import Strict
 from domain import intake
@@ -88,9 +88,10 @@ def moment(text: str | None) -> datetime | None:
 
 @router.put("", response_model=WarningRulesBody, responses=ERRORS,
             summary="Change the early-warning rule settings (admin)")
-def change_rules(body: WarningRulesBody, user: CurrentUser, service: Petitions, directory: Directory,
-                 request: Keyed) -> Response:
+def change_rules(body: WarningRulesBody, write: Writer, service: Petitions,
+                 directory: Directory) -> Response:
     """Replace the settings; the board applies them from the moment they are recorded."""
+    user, request = write.user, write.request
     require(user, "admin")
     if directory.unit(user.unit).parent is not None:
         raise HTTPException(403, "the warning rules hold for the whole office: only an administrator "
