@@ -112,12 +112,25 @@ class EmbeddedProjector:
                 log.error("projection_failed", error_type=type(error).__name__)
                 return
 
-    def catch_up(self, batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
+    def catch_up(self, batch: int = 500, progress: Callable[[int], None] | None = None,
+                 bulk: bool = True) -> int:
         """Process everything recorded since the view's position, a page of events per
-        transaction; returns how many events."""
+        transaction; returns how many events. Views still empty (position 0: a first start, an
+        upgrade that changed their tables, a rebuild) are made in memory and loaded at once
+        (projections/bulk.py), unless `bulk` is False."""
         done, name = 0, self.petitions.name
         with self._lock:
             position = self.projection.view.position(name)
+            if position == 0 and bulk:
+                try:
+                    done = BulkRebuild(self.projection).run(self.petitions, progress)
+                except IntegrityError:
+                    if self.projection.view.position(name) == 0:
+                        raise
+                    # Another projector loaded them first: go on from its position.
+                finally:
+                    self.projection.forget()
+                position = self.projection.view.position(name)
             while True:
                 notifications = self.petitions.recorder.select_notifications(
                     start=position + 1, limit=batch, topics=list(self.projection.topics)
@@ -150,9 +163,7 @@ class EmbeddedProjector:
         with self._lock:
             self.projection.view.reset(self.petitions.name)
             self.projection.forget()
-            done = BulkRebuild(self.projection).run(self.petitions, progress) if bulk else 0
-            self.projection.forget()
-        return done + self.catch_up(batch=batch, progress=progress)
+        return self.catch_up(batch=batch, progress=progress, bulk=bulk)
 
 
 _END = object()

@@ -95,7 +95,7 @@ def test_a_batch_that_fails_keeps_the_events_before_the_failing_one_and_names_it
                    and service.mapper.to_domain_event(n).originator_version == 2)
     projection.statements = broken_on_the_ninth  # type: ignore[method-assign,assignment]
     with capture_logs() as logs, pytest.raises(ValueError, match="cannot project"):
-        EmbeddedProjector(service, projection).catch_up(batch=50)
+        EmbeddedProjector(service, projection).catch_up(batch=50, bulk=False)
     assert projection.view.position(service.name) == failing - 1
     [failed] = [e for e in logs if e["event"] == "projection_failed_on_event"]
     assert failed["notification_id"] == failing and failed["case"] == str(ninth)

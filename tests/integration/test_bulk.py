@@ -139,3 +139,27 @@ def test_a_rebuild_in_memory_that_fails_names_the_event_and_writes_nothing(
     restarted = b.projector_on_the_same_views()
     assert restarted.catch_up() == b.service.recorder.max_notification_id()
     assert everything(view) == clean
+
+
+def test_empty_views_are_made_at_once_then_followed_event_by_event(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """A first start (or an upgrade that emptied the views) loads them in memory in one go; what
+    comes after is projected as it comes, and the tables equal one-by-one projection."""
+    b = Board(make_service, tmp_path)
+    busy_office(b, 4)
+    projection = b.projector.projection
+    batches: list[int] = []
+    original = projection.process_events
+
+    def counting(batch: Any) -> None:
+        batches.append(len(batch))
+        original(batch)
+
+    projection.process_events = counting  # type: ignore[method-assign]
+    events = b.service.recorder.max_notification_id()
+    assert b.projector.catch_up() == events and batches == []
+    b.register(1, location_unit="town1.v1", category="noise")
+    assert b.projector.catch_up() == 1 and batches == [1]
+    loaded_then_followed = everything(projection.view)
+    b.projector.rebuild(batch=1, bulk=False)
+    assert everything(projection.view) == loaded_then_followed
