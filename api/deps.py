@@ -56,7 +56,12 @@ Directory = Annotated[DirectoryService, Depends(directory)]
 
 
 async def current_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
-    """The caller named by a valid bearer token, still active, with their current role and unit.
+    """The caller named by a valid bearer token, still active, with their current role and unit."""
+    return await _authenticate(request, token)
+
+
+async def _authenticate(request: Request, token: str | None) -> Principal:
+    """The active user a bearer token names, else 401.
 
     Inline on the event loop (no thread hop) when the user was read recently; the store is read
     in a worker thread otherwise."""
@@ -92,16 +97,17 @@ class Write:
     request: RequestKey | None
 
 
-# One dependency for both, rather than the user and a key depending on the user: each
-# dependency FastAPI solves costs every write the same again.
+# One dependency for both (authenticating as current_user does), rather than the user and a
+# key depending on the user: each dependency FastAPI solves costs every write the same again.
 async def writer(
     request: Request,
-    principal: CurrentUser,
+    token: Annotated[str | None, Depends(_bearer)],
     idempotency_key: Annotated[str | None, Header(
         description="Send the same key when retrying a POST: the first answer is returned and "
                     "nothing new is recorded.", max_length=200)] = None,
 ) -> Write:
     """The caller, with their idempotency key and a fingerprint of the request (method, path, body)."""
+    principal = await _authenticate(request, token)
     if not idempotency_key:
         return Write(principal, None)
     body = await request.body()

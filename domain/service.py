@@ -70,7 +70,7 @@ class PetitionService(WarningRuleCommands, ScheduledCommands, Application[UUID])
         # can print the same code again; only its digest is stored either way.
         self.receipt_key = receipt_key
         self._serials = SerialAllocator(self._serial_taken)
-        self._group = GroupCommit(self.save)
+        self._group = GroupCommit(self._put)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Add our dates and deadlines to the library's transcodings."""
@@ -178,6 +178,13 @@ class PetitionService(WarningRuleCommands, ScheduledCommands, Application[UUID])
             event = recording.domain_event
             if event.originator_version % interval == 0 and isinstance(event, PetitionEvent):
                 self.take_snapshot(event.originator_id, version=event.originator_version)
+        return recordings
+
+    def _put(self, *events: Any) -> list[Recording[Any]]:
+        """Store events already collected from their aggregates: what `save` does with events,
+        without its per-object protocol checks (costly isinstance tests on each save)."""
+        recordings = self.events.put(list(events))
+        self._notify(recordings)
         return recordings
 
     def _serial_taken(self, year: int, serial: int) -> bool:
