@@ -237,10 +237,15 @@ def views_rebuild(
     try:
         projector = container.projector or EmbeddedProjector(container.petitions, container.projection)
         total = container.petitions.recorder.max_notification_id() or 0
-        with Progress(console=console) as progress:
-            task = progress.add_task("case_list", total=total or 1)
-            count = projector.rebuild(progress=lambda position: progress.update(task, completed=position))
-            progress.update(task, completed=total or 1)
+        with container.views.sole_projector(wait=False) as sole:
+            if not sole:
+                console.print("[red]a `petitions projector` is keeping these views: stop it, rebuild, "
+                              "then start it again[/]")
+                raise typer.Exit(1)
+            with Progress(console=console) as progress:
+                task = progress.add_task("case_list", total=total or 1)
+                count = projector.rebuild(progress=lambda position: progress.update(task, completed=position))
+                progress.update(task, completed=total or 1)
         console.print(f"rebuilt case_list from {count} events")
     finally:
         container.close()
@@ -266,14 +271,16 @@ def projector() -> None:
                 if container.projector.error is not None:
                     raise container.projector.error
             return
-        if container.views.position(container.petitions.name) == 0:
-            # Empty views (a first start, an upgrade that changed their tables): made in memory
-            # and loaded at once, far faster than following the history event by event.
-            EmbeddedProjector(container.petitions, container.projection).catch_up()
-        with subscribe(container.projection, event_store_env(settings)) as runner:
-            console.print("projector: following the PostgreSQL store (LISTEN/NOTIFY)")
-            while not stopping.is_set():
-                runner.run_forever(timeout=1)  # re-raises a projection error: exit non-zero
+        console.print("projector: waiting for any other projector of these views to stop")
+        with container.views.sole_projector(wait=True):
+            if container.views.position(container.petitions.name) == 0:
+                # Empty views (a first start, an upgrade that changed their tables): made in memory
+                # and loaded at once, far faster than following the history event by event.
+                EmbeddedProjector(container.petitions, container.projection).catch_up()
+            with subscribe(container.projection, event_store_env(settings)) as runner:
+                console.print("projector: following the PostgreSQL store (LISTEN/NOTIFY)")
+                while not stopping.is_set():
+                    runner.run_forever(timeout=1)  # re-raises a projection error: exit non-zero
     except KeyboardInterrupt:
         pass
     finally:

@@ -54,11 +54,37 @@ class Source(Protocol):
         """The petitions of a person (keyed hash) received from `start` to `end`."""
 
 
-def listed(values: list[str]) -> str:
-    """The first few values in order, then '(+N more)'."""
-    ordered = sorted(values)
+def listed(ordered: list[str]) -> str:
+    """The first few of values in order, then '(+N more)'."""
     named = ", ".join(ordered[:LISTED])
     return named + (f" (+{len(ordered) - LISTED} more)" if len(ordered) > LISTED else "")
+
+
+@dataclass
+class Cluster:
+    """The petitions that joined a hotspot, by case, with their receipt days and case numbers
+    kept in order (a hotspot may gather hundreds: each join looks at them)."""
+
+    joined: dict[str, tuple[str, str]] = field(default_factory=dict)
+    days: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+
+    def join(self, pid: str, number: str, day: str) -> bool:
+        """Add a petition (False when it had joined already)."""
+        if pid in self.joined:
+            return False
+        self.joined[pid] = (number, day)
+        insort(self.days, day)
+        insort(self.numbers, number)
+        return True
+
+    def any_within(self, low: str, high: str) -> bool:
+        """Whether a petition of the cluster was received from `low` to `high`."""
+        at = bisect_left(self.days, low)
+        return at < len(self.days) and self.days[at] <= high
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self.joined
 
 
 def within(entries: list[Entry], low: str, high: str) -> list[Entry]:
@@ -78,8 +104,7 @@ class CrossCase:
     person_rows: list[tuple[str, str, str, str]] = field(default_factory=list)
     area_days: dict[tuple[str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
     hotspots: dict[tuple[str, str], list[Hotspot]] = field(default_factory=lambda: defaultdict(list))
-    members: dict[tuple[str, str, str], dict[str, tuple[str, str]]] = field(
-        default_factory=lambda: defaultdict(dict))
+    members: dict[tuple[str, str, str], Cluster] = field(default_factory=lambda: defaultdict(Cluster))
     hotspot_row: dict[tuple[str, str, str], Row] = field(default_factory=dict)  # each one's newest row
     latest: str = ""  # the latest registration's record time (hotspots stand until a record time)
     _read: set[Any] = field(default_factory=set)  # what was read from the source already
@@ -171,12 +196,11 @@ class CrossCase:
                 low, high = min(a for a, _ in full), max(b for _, b in full)
                 for d, other, number in within(listed_days, low, high):
                     self._join(area, category, cluster, other, number, d)
-            if standing is not None and any(reach[0] <= d <= reach[1] for _, d in
-                                            self.members[(area, category, standing.pid)].values()):
+            if standing is not None and self.members[(area, category, standing.pid)].any_within(*reach):
                 self._join(area, category, standing.pid, pid, case_number, on)
             own = self.members.get((area, category, pid))
-            if standing is None and own:
-                first = max(d for _, d in own.values())
+            if standing is None and own and own.joined:
+                first = own.days[-1]
                 self._raise_hotspot(Hotspot(area, category, pid, who[VERSION], first), [
                     pid, case_number, "hotspot", "orange", self._detail(area, category, pid, days),
                     who[UNIT], who[PERSON], area_path(area), when, until, who[VERSION], BOARD])
@@ -202,12 +226,10 @@ class CrossCase:
             and r[CLEARED] > at else []
 
     def _join(self, area: str, category: str, cluster: str, pid: str, number: str, day: str) -> None:
-        members = self.members[(area, category, cluster)]
-        if pid not in members:
-            members[pid] = (number, day)
-            if self.log is not None:
-                self.log.append((ADD_MEMBER, {"area": area, "category": category, "cluster": cluster,
-                                              "petition_id": pid, "case_number": number, "received_on": day}))
+        joined = self.members[(area, category, cluster)].join(pid, number, day)
+        if joined and self.log is not None:
+            self.log.append((ADD_MEMBER, {"area": area, "category": category, "cluster": cluster,
+                                          "petition_id": pid, "case_number": number, "received_on": day}))
 
     def _raise_hotspot(self, hotspot: Hotspot, row: Row) -> None:
         self.hotspots[(hotspot.area, hotspot.category)].append(hotspot)
@@ -229,12 +251,12 @@ class CrossCase:
             if self.log is not None:
                 self.log.append((CLEAR_ROW, {"petition_id": h.pid, "raised_version": h.version, "at": when}))
         h.version += 1
-        h.last_day = max(d for _, d in self.members[(h.area, h.category, h.pid)].values())
+        h.last_day = self.members[(h.area, h.category, h.pid)].days[-1]
         if self.log is not None:
             self.log.append((MOVE_HOTSPOT, vars(h).copy()))
 
     def _detail(self, area: str, category: str, cluster: str, days: int) -> str:
-        names = [case for case, _ in self.members[(area, category, cluster)].values()]
+        names = self.members[(area, category, cluster)].numbers
         return f"{len(names)} petitions on {category} in {area} within {days} days: {listed(names)}"
 
     # ---- reading what was not made here -------------------------------------------------------
@@ -258,7 +280,9 @@ class CrossCase:
             self.keys.add((row[TABLE], row[PID], row[RULE], row[LEVEL], row[VERSION]))
             self.rows[hotspot.pid].append(row)
             self.hotspot_row[(area, category, hotspot.pid)] = row
-            self.members[(area, category, hotspot.pid)].update(members)
+            cluster = self.members[(area, category, hotspot.pid)]
+            for pid, (number, day) in members.items():
+                cluster.join(pid, number, day)
 
     def _read_people(self, person: str, start: str, end: str) -> None:
         if self.source is None or ("people", person, start, end) in self._read:
@@ -281,7 +305,7 @@ class CrossCase:
         """The hotspot_members table."""
         return [(area, category, cluster, pid, number, day)
                 for (area, category, cluster), members in self.members.items()
-                for pid, (number, day) in members.items()]
+                for pid, (number, day) in members.joined.items()]
 
 
 def utc(moment: datetime) -> str:

@@ -10,6 +10,7 @@ import hashlib
 import re
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -119,6 +120,13 @@ class Views(TrackingRecorder):
     def reset(self, application_name: str) -> None:
         """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
 
+    @contextmanager
+    def sole_projector(self, wait: bool) -> Iterator[bool]:
+        """Be the one process projecting into these views while the block runs (a running
+        `petitions projector`, a rebuild); yields False, holding nothing, when another is and
+        `wait` is False. Embedded views are kept by their server's process: nothing to hold."""
+        yield True
+
 
 class SQLiteViews(SQLiteTrackingRecorder, Views):
     """Views in a SQLite file of their own (the embedded mode)."""
@@ -152,6 +160,8 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
                 cursor.executemany(for_sqlite(sql), group)
 
     def _load_rows(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        # A page cache big enough for the tables' indexes while they fill (the default is 2 MB).
+        cursor.execute("PRAGMA cache_size = -262144")
         cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
 
     def reset(self, application_name: str) -> None:
@@ -247,6 +257,24 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
                 Identifier(self.datastore.schema), Identifier(table))) as copy:
             for values in rows:
                 copy.write_row(values)
+
+    @contextmanager
+    def sole_projector(self, wait: bool) -> Iterator[bool]:
+        """A session advisory lock, named by the schema, on a connection of its own."""
+        key = int.from_bytes(hashlib.sha256(f"petitions:projector:{self.datastore.schema}".encode())
+                             .digest()[:8], "big", signed=True)
+        with self.datastore.get_connection() as conn:
+            if wait:
+                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            else:
+                row = conn.execute("SELECT pg_try_advisory_lock(%s) AS held", (key,)).fetchone()
+                if not (row and row["held"]):
+                    yield False
+                    return
+            try:
+                yield True
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def reset(self, application_name: str) -> None:
         """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -163,3 +166,37 @@ def test_empty_views_are_made_at_once_then_followed_event_by_event(
     loaded_then_followed = everything(projection.view)
     b.projector.rebuild(batch=1, bulk=False)
     assert everything(projection.view) == loaded_then_followed
+
+
+@pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_rebuild_by_hand_refuses_while_a_projector_keeps_the_views(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Emptying the views under a running `petitions projector` would interleave its rows with the
+    rebuild's: the command says so and changes nothing; once the projector stops, it rebuilds."""
+    b = Board(make_service, tmp_path)
+    busy_office(b, 5)
+    view = b.projector.projection.view
+    assert b.projector.catch_up() > 0
+    before = everything(view)
+    settings = b.service.env
+    env = {**os.environ, "PETITIONS_STORE": "postgres", "COLUMNS": "200",
+           **{f"PETITIONS_POSTGRES_{k}": settings[f"POSTGRES_{k}"]
+              for k in ("HOST", "PORT", "DBNAME", "USER", "SCHEMA")},
+           "PETITIONS_CIPHER_KEY": settings["CIPHER_KEY"], "PETITIONS_TOKEN_SECRET": "t" * 43}
+
+    def rebuild() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "petitions", "views", "rebuild"], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    with view.sole_projector(wait=False) as sole:  # as `petitions projector` holds it
+        assert sole
+        with b.projector_on_the_same_views().projection.view.sole_projector(wait=False) as other:
+            assert not other
+        refused = rebuild()
+    assert refused.returncode == 1 and "stop it" in refused.stdout, refused.stdout + refused.stderr
+    assert everything(view) == before
+    done = rebuild()
+    assert done.returncode == 0 and "rebuilt" in done.stdout, done.stdout + done.stderr
+    after = everything(view)  # by the deployment's own unit tree and key, which this test's are not
+    assert [r[:3] for r in after["case_list"]] == [r[:3] for r in before["case_list"]]
+    assert len(after["responsibility_facts"]) == len(before["responsibility_facts"])
