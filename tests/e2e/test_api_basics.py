@@ -55,3 +55,15 @@ def test_a_write_answers_the_case_exactly_as_a_read_of_it_does(api: Running) -> 
     assert noted.status_code == 200 and noted.headers["content-type"] == "application/json"
     again = api.client.get(f"/api/v1/petitions/{receipt['id']}", headers=headers).json()
     assert noted.json() == again and again["version"] == 2
+
+
+def test_every_write_documents_its_idempotency_key_and_bearer_token(api: Running) -> None:
+    """Each POST (and the PUT) of the OpenAPI document takes an Idempotency-Key and a bearer token."""
+    doc = api.client.get("/openapi.json").json()
+    writes = [(path, method, op) for path, ops in doc["paths"].items() for method, op in ops.items()
+              if method in ("post", "put") and path != "/api/v1/auth/token"]
+    assert len(writes) > 20
+    for path, method, op in writes:
+        headers = {p["name"].lower() for p in op.get("parameters", []) if p["in"] == "header"}
+        assert "idempotency-key" in headers, (method, path)
+        assert op.get("security") and "401" in op["responses"], (method, path)
