@@ -66,6 +66,7 @@ UPSERT = (
     " WHERE {s}case_list.version < excluded.version"
 )
 UnitPath = Callable[[str], str]
+KEEP_READS = 20000  # the cross-case rules start afresh after this many reads (memory stays bounded)
 log = structlog.get_logger("projections")
 
 
@@ -105,6 +106,8 @@ class CaseListProjection(Projection[Views]):
         # Without a key the views cannot tell petitioners apart: the repeat rule then goes by matter only.
         self.board = BoardRules(path, level_of or (lambda code: None), person_key)
         self._cross: CrossCase | None = None  # the batch's cross-case rules (see begin)
+        self._kept: CrossCase | None = None  # and what they read, kept for the next batch
+        self._kept_at = 0
         self._source: ViewSource | None = None
         self._statuses: dict[str, tuple[str, str]] = {}
 
@@ -112,6 +115,7 @@ class CaseListProjection(Projection[Views]):
         """Drop the cached petitions and settings (before a rebuild)."""
         self._cache.clear()
         self.board.rules = None
+        self._kept = None
 
     def petition_after(self, event: Any) -> tuple[Before | None, Petition]:
         """What the petition was just before the event, and the petition as the event leaves it."""
@@ -151,13 +155,23 @@ class CaseListProjection(Projection[Views]):
             found += cross.log[start:]
         return found
 
-    def begin(self, events: Sequence[Any]) -> CrossCase:
-        """A new batch: the cross-case rules read the view's committed rows from here on, and keep
-        what the batch's own events add (their case statuses, their rows)."""
-        self._source = ViewSource(self.view, self._path, stamp(min(e.timestamp for e in events)))
-        self._cross = CrossCase(source=self._source, log=[])
-        self._statuses = {}
-        return self._cross
+    def begin(self, events: Sequence[Any], position: int | None = None) -> CrossCase:
+        """A new batch: the cross-case rules read the view's committed rows, and keep what the
+        batch's own events add (their case statuses, their rows). What they read is kept for the
+        next batch while the view stands where this projection left it (`position`: where it
+        stands now, when known): then no other writer changed the rows read."""
+        kept = self._kept
+        if kept is None or position is None or position != self._kept_at or kept.reads > KEEP_READS:
+            since = stamp(min(e.timestamp for e in events))
+            self._source = ViewSource(self.view, self._path, since)
+            kept = CrossCase(source=self._source)
+        self._kept, self._cross, self._statuses = None, kept, {}
+        kept.log = []
+        return kept
+
+    def _keep(self, position: int) -> None:
+        """The batch is written: keep what its rules read and made, as of `position`."""
+        self._kept, self._kept_at = self._cross, position
 
     def _related(self, pid: str) -> tuple[str, str] | None:
         """A case's status and number as they stand at the event being projected."""
@@ -165,15 +179,16 @@ class CaseListProjection(Projection[Views]):
         return known if known is not None or self._source is None else self._source.case(pid)
 
     def _done(self) -> None:
-        self._cross, self._source, self._statuses = None, None, {}
+        self._cross, self._statuses = None, {}
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Every petition event changes the row to the petition's new state."""
         try:
             self.board.refresh(self.view)  # another projector or a rolled-back batch may have moved it
-            self.begin([domain_event])
+            self.begin([domain_event], self.view.position(tracking.application_name))
             self.view.write(tracking, self.statements(domain_event))
+            self._keep(tracking.notification_id)
         except IntegrityError:
             raise  # another projector recorded this position first: not a failure of this event
         except Exception:
@@ -196,9 +211,10 @@ class CaseListProjection(Projection[Views]):
             return
         try:
             self.board.refresh(self.view)
-            self.begin([event for event, _ in batch])
+            self.begin([event for event, _ in batch], self.view.position(batch[0][1].application_name))
             statements = [s for event, _ in batch for s in self.statements(event)]
             self.view.write(batch[-1][1], statements, claim=batch[0][1])
+            self._keep(batch[-1][1].notification_id)
             self._done()
         except IntegrityError:
             self._done()

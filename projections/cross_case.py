@@ -92,6 +92,11 @@ def within(entries: list[Entry], low: str, high: str) -> list[Entry]:
     return entries[bisect_left(entries, (low,)):bisect_right(entries, (high, "\uffff"))]
 
 
+def count_within(entries: list[Entry], low: str, high: str) -> int:
+    """How many entries `within` would give."""
+    return bisect_right(entries, (high, "\uffff")) - bisect_left(entries, (low,))
+
+
 @dataclass
 class CrossCase:
     """The rows the cross-case rules made and read, by case; and how to read and log more."""
@@ -108,6 +113,8 @@ class CrossCase:
     hotspot_row: dict[tuple[str, str, str], Row] = field(default_factory=dict)  # each one's newest row
     latest: str = ""  # the latest registration's record time (hotspots stand until a record time)
     _read: set[Any] = field(default_factory=set)  # what was read from the source already
+    reads: int = 0  # how many times the source was asked
+    _spans: dict[str, tuple[str, str]] = field(default_factory=dict)  # each person's span read
 
     # ---- rows ---------------------------------------------------------------------------
 
@@ -188,7 +195,7 @@ class CrossCase:
             self._read_area(area, category, *reach)
             listed_days = self.area_days[key]
             standing = self._standing(area, category, when)
-            full = [(a, b) for a, b in spans if len(within(listed_days, a, b)) >= count]
+            full = [(a, b) for a, b in spans if count_within(listed_days, a, b) >= count]
             # A township hotspot is not raised while the petition's village has one of its own.
             village_free = i == 0 or standing is not None or self._standing(areas[0], category, when) is None
             if full and village_free:  # the windows' petitions join the standing hotspot, or make one
@@ -262,12 +269,19 @@ class CrossCase:
     # ---- reading what was not made here -------------------------------------------------------
 
     def _read_area(self, area: str, category: str, low: str, high: str) -> None:
-        if self.source is None or ("area", area, category, low, high) in self._read:
+        """The days from `low` to `high` not read yet (a kept CrossCase reads each day once)."""
+        if self.source is None:
             return
-        self._read.add(("area", area, category, low, high))
+        first, last = date.fromisoformat(low), date.fromisoformat(high)
+        wanted = [(first + timedelta(days=k)).isoformat() for k in range((last - first).days + 1)]
+        missing = [d for d in wanted if ("day", area, category, d) not in self._read]
+        if not missing:
+            return
+        self._read.update(("day", area, category, d) for d in wanted if missing[0] <= d <= missing[-1])
+        self.reads += 1
         days = self.area_days[(area, category)]
-        known = {pid for _, pid, _ in days}
-        for entry in self.source.area(area, category, low, high):
+        known = {pid for _, pid, _ in within(days, missing[0], missing[-1])}
+        for entry in self.source.area(area, category, missing[0], missing[-1]):
             if entry[1] not in known:
                 insort(days, entry)
 
@@ -275,6 +289,7 @@ class CrossCase:
         if self.source is None or ("hotspots", area, category) in self._read:
             return
         self._read.add(("hotspots", area, category))
+        self.reads += 1
         for hotspot, row, members in self.source.hotspots(area, category):
             self.hotspots[(area, category)].append(hotspot)
             self.keys.add((row[TABLE], row[PID], row[RULE], row[LEVEL], row[VERSION]))
@@ -285,14 +300,24 @@ class CrossCase:
                 cluster.join(pid, number, day)
 
     def _read_people(self, person: str, start: str, end: str) -> None:
-        if self.source is None or ("people", person, start, end) in self._read:
+        """The person's petitions from `start` to `end` not read yet: each person's span read so
+        far is one interval, widened by what lies outside it."""
+        if self.source is None:
             return
-        self._read.add(("people", person, start, end))
+        low, high = self._spans.get(person, (end, end))
+        parts = [(start, end)] if person not in self._spans else []
+        if person in self._spans:
+            parts = [p for p in ((start, low), (high, end)) if p[0] < p[1]]
+        if not parts:
+            return
+        self._spans[person] = (min(low, start), max(high, end))
         known = self.people[person]
-        for entry in self.source.people(person, start, end):
-            at = bisect_left(known, entry[:2])
-            if at == len(known) or known[at][:2] != entry[:2]:
-                known.insert(at, entry)
+        for part in parts:
+            self.reads += 1
+            for entry in self.source.people(person, *part):
+                at = bisect_left(known, entry[:2])
+                if at == len(known) or known[at][:2] != entry[:2]:
+                    known.insert(at, entry)
 
     # ---- a rebuild's tables ---------------------------------------------------------------------
 

@@ -200,3 +200,22 @@ def test_a_rebuild_by_hand_refuses_while_a_projector_keeps_the_views(
     after = everything(view)  # by the deployment's own unit tree and key, which this test's are not
     assert [r[:3] for r in after["case_list"]] == [r[:3] for r in before["case_list"]]
     assert len(after["responsibility_facts"]) == len(before["responsibility_facts"])
+
+
+def test_two_projectors_taking_turns_decide_as_one_would(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Each projector keeps what the cross-case rules read between its batches only while no one
+    else wrote: taking turns on one hotspot and one repeating petitioner, they make the rows a
+    single projector makes."""
+    b = Board(make_service, tmp_path)
+    other = b.projector_on_the_same_views()
+    b.register(1)
+    assert b.projector.catch_up() == 1  # the first: empty views, loaded at once
+    for i in range(12):
+        b.register(i % 3, location_unit="town1.v1", category="noise")
+        b.clock.advance(hours=6)
+        assert (b.projector if i % 3 else other).catch_up() == 1
+    taken_in_turns = everything(b.projector.projection.view)
+    assert any(int(row[10]) > 2 for row in taken_in_turns["warning_board"] if row[2] == "hotspot")
+    b.projector.rebuild(batch=1, bulk=False)
+    assert everything(b.projector.projection.view) == taken_in_turns
