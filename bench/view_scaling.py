@@ -41,7 +41,7 @@ from bench.view_data import (
 )
 from petitions.bootstrap import Container
 from projections import board as board_view
-from projections import case_list
+from projections import case_list, case_list_read
 from projections.board_read import board_page
 from projections.store import Views, stamp
 
@@ -122,13 +122,13 @@ def fill(container: Container, cases: int, now: datetime, seed: int = 11) -> Non
 def queries(as_of: datetime, today: date) -> dict[str, Callable[[Views], Any]]:
     """The reads measured: list pages and the board, as the routes make them."""
     small = path(township(TOWNSHIPS - 1))
-    q = case_list.ListQuery
+    q = case_list_read.ListQuery
     return {
-        "list: county-wide page": lambda v: case_list.list_cases(v, q("/county/"), today),
-        "list: small-township page": lambda v: case_list.list_cases(v, q(small), today),
-        "list: status=accepted page": lambda v: case_list.list_cases(
+        "list: county-wide page": lambda v: case_list_read.list_cases(v, q("/county/"), today),
+        "list: small-township page": lambda v: case_list_read.list_cases(v, q(small), today),
+        "list: status=accepted page": lambda v: case_list_read.list_cases(
             v, q("/county/", status="accepted"), today),
-        "list: overdue page": lambda v: case_list.list_cases(v, q("/county/", overdue=True), today),
+        "list: overdue page": lambda v: case_list_read.list_cases(v, q("/county/", overdue=True), today),
         # The board as GET /api/v1/warnings reads it (board_read.board_page, sensitive periods
         # applied), a page of 50 like the list's.
         "board: now, county": lambda v: board_page(v, "/county/", datetime.now(UTC), TZ, limit=50),

@@ -13,7 +13,7 @@ a petition on a matter whose case was final when it came. Hotspot (热点): see 
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,13 +30,12 @@ from projections.cross_case_sql import (
     NEW_HOTSPOT,
     row_params,
 )
-from projections.hotspots import LISTED, Hotspot, windows
+from projections.hotspots import Cluster, Entry, Hotspot, count_within, listed, windows, within
 from projections.store import Statement, stamp
 
 # A warning row, in the board table's column order, then the table it belongs to.
 PID, CASE, RULE, LEVEL, DETAIL, UNIT, PERSON, PATH, RAISED, CLEARED, VERSION, TABLE = range(12)
 BOARD, KEY_PERSON_BOARD = "warning_board", "key_person_board"
-Entry = tuple[str, str, str]  # (day or moment, petition id, case number): sorted lists of these
 Row = list[Any]
 
 
@@ -52,49 +51,6 @@ class Source(Protocol):
 
     def people(self, person: str, start: str, end: str) -> list[Entry]:
         """The petitions of a person (keyed hash) received from `start` to `end`."""
-
-
-def listed(ordered: list[str]) -> str:
-    """The first few of values in order, then '(+N more)'."""
-    named = ", ".join(ordered[:LISTED])
-    return named + (f" (+{len(ordered) - LISTED} more)" if len(ordered) > LISTED else "")
-
-
-@dataclass
-class Cluster:
-    """The petitions that joined a hotspot, by case, with their receipt days and case numbers
-    kept in order (a hotspot may gather hundreds: each join looks at them)."""
-
-    joined: dict[str, tuple[str, str]] = field(default_factory=dict)
-    days: list[str] = field(default_factory=list)
-    numbers: list[str] = field(default_factory=list)
-
-    def join(self, pid: str, number: str, day: str) -> bool:
-        """Add a petition (False when it had joined already)."""
-        if pid in self.joined:
-            return False
-        self.joined[pid] = (number, day)
-        insort(self.days, day)
-        insort(self.numbers, number)
-        return True
-
-    def any_within(self, low: str, high: str) -> bool:
-        """Whether a petition of the cluster was received from `low` to `high`."""
-        at = bisect_left(self.days, low)
-        return at < len(self.days) and self.days[at] <= high
-
-    def __contains__(self, pid: object) -> bool:
-        return pid in self.joined
-
-
-def within(entries: list[Entry], low: str, high: str) -> list[Entry]:
-    """The entries of a sorted list whose first value lies from `low` to `high`, both included."""
-    return entries[bisect_left(entries, (low,)):bisect_right(entries, (high, "\uffff"))]
-
-
-def count_within(entries: list[Entry], low: str, high: str) -> int:
-    """How many entries `within` would give."""
-    return bisect_right(entries, (high, "\uffff")) - bisect_left(entries, (low,))
 
 
 @dataclass

@@ -17,7 +17,8 @@ The rule is decided in projections/cross_case.py; here are its tables and the wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right, insort
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 DDL = (
@@ -41,6 +42,7 @@ TABLES = ("hotspots", "hotspot_members")
 COLUMNS = ("(petition_id, case_number, rule, level, detail, responsible_unit, responsible_person,"
            " unit_path, raised_at, cleared_at, raised_version)")
 LISTED = 5  # case numbers named in a detail; the rest are counted
+Entry = tuple[str, str, str]  # (day or moment, petition id, case number): sorted lists of these
 
 
 @dataclass
@@ -59,3 +61,46 @@ def windows(day: date, days: int) -> list[tuple[date, date]]:
     """Every window of `days` days holding the new petition's receipt day, earlier and later ones
     alike: a letter received first but registered last completes a window as much as any other."""
     return [(day + timedelta(days=k - days + 1), day + timedelta(days=k)) for k in range(days)]
+
+
+def listed(ordered: list[str]) -> str:
+    """The first few of values in order, then '(+N more)'."""
+    named = ", ".join(ordered[:LISTED])
+    return named + (f" (+{len(ordered) - LISTED} more)" if len(ordered) > LISTED else "")
+
+
+@dataclass
+class Cluster:
+    """The petitions that joined a hotspot, by case, with their receipt days and case numbers
+    kept in order (a hotspot may gather hundreds: each join looks at them)."""
+
+    joined: dict[str, tuple[str, str]] = field(default_factory=dict)
+    days: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+
+    def join(self, pid: str, number: str, day: str) -> bool:
+        """Add a petition (False when it had joined already)."""
+        if pid in self.joined:
+            return False
+        self.joined[pid] = (number, day)
+        insort(self.days, day)
+        insort(self.numbers, number)
+        return True
+
+    def any_within(self, low: str, high: str) -> bool:
+        """Whether a petition of the cluster was received from `low` to `high`."""
+        at = bisect_left(self.days, low)
+        return at < len(self.days) and self.days[at] <= high
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self.joined
+
+
+def within(entries: list[Entry], low: str, high: str) -> list[Entry]:
+    """The entries of a sorted list whose first value lies from `low` to `high`, both included."""
+    return entries[bisect_left(entries, (low,)):bisect_right(entries, (high, "\uffff"))]
+
+
+def count_within(entries: list[Entry], low: str, high: str) -> int:
+    """How many entries `within` would give."""
+    return bisect_right(entries, (high, "\uffff")) - bisect_left(entries, (low,))

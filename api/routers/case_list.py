@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from api.deps import FRESH_RESPONSES, CurrentUser, Fresh, Services, require
 from api.render import CASE_READERS
 from api.schemas import Day
-from projections.case_list import ListQuery, list_cases, unit_paths
+from projections.case_list import unit_paths
+from projections.case_list_read import ListQuery, list_cases
 
 router = APIRouter(prefix="/api/v1/petitions", tags=["petitions"])
 Status = Literal["registered", "forwarded", "assigned", "accepted", "replied", "served",

@@ -12,7 +12,7 @@ import pytest
 
 from domain.directory import DirectoryService
 from domain.service import PetitionService
-from projections.case_list import ListQuery, list_cases
+from projections.case_list_read import ListQuery, list_cases
 from projections.runner import EmbeddedProjector, build_views, case_list_projection, subscribe
 from tests.support import FakeClock, Office
 

@@ -12,7 +12,8 @@ from domain.directory import DirectoryService
 from domain.service import PetitionService
 from domain.validation import make_id_number
 from projections.board_read import warnings_at
-from projections.case_list import ListQuery, list_cases, unit_paths
+from projections.case_list import unit_paths
+from projections.case_list_read import ListQuery, list_cases
 from projections.responsibility import responsibility
 from projections.runner import EmbeddedProjector, build_views, case_list_projection
 from projections.statistics import Period, summary
