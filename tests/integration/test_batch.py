@@ -9,6 +9,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from domain.service import PetitionService
+from projections.case_list import CaseListProjection
 from projections.runner import EmbeddedProjector, build_views, case_list_projection
 from projections.store import Views
 from tests.integration.test_case_list import MakeService, directory_with_tree, views_env
@@ -24,6 +25,19 @@ def dump(views: Views) -> dict[str, list[tuple[Any, ...]]]:
         rows = views.query(f"SELECT * FROM {{s}}{table}")
         tables[table] = sorted(tuple(str(v) for v in r.values()) for r in rows)
     return tables
+
+
+def batch_sizes(projection: CaseListProjection) -> list[int]:
+    """The sizes of the batches the projection is given from now on (filled as they come)."""
+    sizes: list[int] = []
+    original = projection.process_events
+
+    def counting(batch: Any) -> None:
+        sizes.append(len(batch))
+        original(batch)
+
+    projection.process_events = counting  # type: ignore[method-assign]
+    return sizes
 
 
 def busy_county(service: PetitionService, clock: FakeClock) -> int:
@@ -114,14 +128,7 @@ def test_the_subscription_runner_projects_a_waiting_backlog_in_batches(
     events = busy_county(service, clock)
     projection = case_list_projection(build_views(views_env(service, tmp_path)), service,
                                       directory_with_tree())
-    sizes: list[int] = []
-    original = projection.process_events
-
-    def counting(batch: Any) -> None:
-        sizes.append(len(batch))
-        original(batch)
-
-    projection.process_events = counting  # type: ignore[method-assign]
+    sizes = batch_sizes(projection)
     with subscribe(projection, dict(service.env)) as runner:
         runner.wait(events, timeout=30)
     assert sum(sizes) == events and max(sizes) > 1

@@ -19,6 +19,7 @@ from domain.rules import WarningRules
 from projections.bulk import BulkRebuild
 from projections.runner import SQLiteCaseList
 from projections.store import Views
+from tests.integration.test_batch import batch_sizes
 from tests.integration.test_board_rules import Board, MakeService
 from tests.support import STEPS
 
@@ -151,14 +152,7 @@ def test_empty_views_are_made_at_once_then_followed_event_by_event(
     b = Board(make_service, tmp_path)
     busy_office(b, 4)
     projection = b.projector.projection
-    batches: list[int] = []
-    original = projection.process_events
-
-    def counting(batch: Any) -> None:
-        batches.append(len(batch))
-        original(batch)
-
-    projection.process_events = counting  # type: ignore[method-assign]
+    batches = batch_sizes(projection)
     events = b.service.recorder.max_notification_id()
     assert b.projector.catch_up() == events and batches == []
     b.register(1, location_unit="town1.v1", category="noise")
