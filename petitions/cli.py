@@ -272,7 +272,9 @@ def projector() -> None:
                     raise container.projector.error
             return
         console.print("projector: waiting for any other projector of these views to stop")
-        with container.views.sole_projector(wait=True):
+        with container.views.sole_projector(wait=True, stopping=stopping.is_set) as sole:
+            if not sole:
+                return  # stopped while standing by
             if container.views.position(container.petitions.name) == 0:
                 # Empty views (a first start, an upgrade that changed their tables): made in memory
                 # and loaded at once, far faster than following the history event by event.

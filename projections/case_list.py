@@ -61,7 +61,8 @@ UPSERT = (
     " WHERE {s}case_list.version < excluded.version"
 )
 UnitPath = Callable[[str], str]
-KEEP_READS = 20000  # the cross-case rules start afresh after this many reads (memory stays bounded)
+KEEP_READS = 20000  # the cross-case rules start afresh after this many reads and registrations
+# (what they keep stays bounded)
 log = structlog.get_logger("projections")
 
 
@@ -155,9 +156,11 @@ class CaseListProjection(Projection[Views]):
         batch's own events add (their case statuses, their rows). What they read is kept for the
         next batch while the view stands where this projection left it (`position`: where it
         stands now, when known): then no other writer changed the rows read."""
-        kept = self._kept
-        if kept is None or position is None or position != self._kept_at or kept.reads > KEEP_READS:
-            since = stamp(min(e.timestamp for e in events))
+        kept, since = self._kept, stamp(min(e.timestamp for e in events))
+        # The hotspots it read are those standing after its first batch began: a batch recorded
+        # earlier than that (record times can cross commit order) must read them again.
+        if (kept is None or position is None or position != self._kept_at or kept.reads > KEEP_READS
+                or self._source is None or since < self._source.since):
             self._source = ViewSource(self.view, self._path, since)
             kept = CrossCase(source=self._source)
         self._kept, self._cross, self._statuses = None, kept, {}

@@ -69,7 +69,7 @@ class CrossCase:
     hotspot_row: dict[tuple[str, str, str], Row] = field(default_factory=dict)  # each one's newest row
     latest: str = ""  # the latest registration's record time (hotspots stand until a record time)
     _read: set[Any] = field(default_factory=set)  # what was read from the source already
-    reads: int = 0  # how many times the source was asked
+    reads: int = 0  # how many times the source was asked, and registrations placed
     _spans: dict[str, tuple[str, str]] = field(default_factory=dict)  # each person's span read
 
     # ---- rows ---------------------------------------------------------------------------
@@ -109,7 +109,8 @@ class CrossCase:
             at = bisect_left(known, (received, pid))
             if at == len(known) or known[at][:2] != (received, pid):
                 known.insert(at, (received, pid, number))
-                self.person_rows.append((person, received, pid, number))
+                if self.source is None:  # a rebuild's table; as events come, the log writes it
+                    self.person_rows.append((person, received, pid, number))
                 if self.log is not None:
                     self.log.append((ADD_PERSON, {"person": person, "received_at": received,
                                                   "petition_id": pid, "case_number": number}))
@@ -135,6 +136,7 @@ class CrossCase:
 
     def place(self, areas: list[str], category: str, day: str, pid: str, case_number: str) -> None:
         """The case's list row, as the hotspot rule finds it in each area it lies in."""
+        self.reads += 1  # a registration: what is kept grows with it too
         for area in areas:
             insort(self.area_days[(area, category)], (day, pid, case_number))
 

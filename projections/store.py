@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -121,10 +122,11 @@ class Views(TrackingRecorder):
         """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
 
     @contextmanager
-    def sole_projector(self, wait: bool) -> Iterator[bool]:
+    def sole_projector(self, wait: bool, stopping: Callable[[], bool] = lambda: False) -> Iterator[bool]:
         """Be the one process projecting into these views while the block runs (a running
         `petitions projector`, a rebuild); yields False, holding nothing, when another is and
-        `wait` is False. Embedded views are kept by their server's process: nothing to hold."""
+        `wait` is False (or `stopping()` while waiting). Embedded views are kept by their
+        server's process: nothing to hold."""
         yield True
 
 
@@ -160,9 +162,15 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
                 cursor.executemany(for_sqlite(sql), group)
 
     def _load_rows(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
-        # A page cache big enough for the tables' indexes while they fill (the default is 2 MB).
+        # A page cache big enough for the tables' indexes while they fill (the default is 2 MB),
+        # given back after: the connection stays in the server's pool.
+        cursor.execute("PRAGMA cache_size")
+        usual = cursor.fetchone()[0]
         cursor.execute("PRAGMA cache_size = -262144")
-        cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        try:
+            cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {int(usual)}")
 
     def reset(self, application_name: str) -> None:
         """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
@@ -259,18 +267,20 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
                 copy.write_row(values)
 
     @contextmanager
-    def sole_projector(self, wait: bool) -> Iterator[bool]:
-        """A session advisory lock, named by the schema, on a connection of its own."""
+    def sole_projector(self, wait: bool, stopping: Callable[[], bool] = lambda: False) -> Iterator[bool]:
+        """A session advisory lock, named by the schema, on a connection of its own; waiting (a
+        standby) asks every second, until it holds it or `stopping()`."""
         key = int.from_bytes(hashlib.sha256(f"petitions:projector:{self.datastore.schema}".encode())
                              .digest()[:8], "big", signed=True)
         with self.datastore.get_connection() as conn:
-            if wait:
-                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
-            else:
+            while True:
                 row = conn.execute("SELECT pg_try_advisory_lock(%s) AS held", (key,)).fetchone()
-                if not (row and row["held"]):
+                if row and row["held"]:
+                    break
+                if not wait or stopping():
                     yield False
                     return
+                time.sleep(1)
             try:
                 yield True
             finally:
