@@ -1,12 +1,14 @@
 """A rebuild in memory: every view row made from the whole history, then loaded in one transaction.
 
-Projecting one event at a time runs a dozen SQL statements per event (upserts that later events
-overwrite, cross-case lookups); a rebuild knows every case from the start, so it keeps the cases
-and the board in memory, makes each table's final rows once and loads them together with the
-tracking position (executemany on SQLite, COPY on PostgreSQL). The rows are those one-by-one
-projection makes: the per-case parts call the same functions (row, deadline_rows, facts, the
-board's standing warnings); the cross-case rules are in projections/bulk_board.py. Interrupted,
-it leaves nothing behind: the tables stay empty at position 0, and the next run starts again.
+Projecting one event at a time writes each case's rows again on every event (upserts that later
+events overwrite); a rebuild knows every case from the start, so it keeps the cases and the board
+in memory, makes each table's final rows once and loads them together with the tracking position
+(executemany on SQLite, COPY on PostgreSQL). The rows are those one-by-one projection makes: the
+per-case parts call the same functions (row, deadline_rows, facts, the board's standing
+warnings), and the cross-case rules are the same code (projections/cross_case.py), here with
+everything in memory. Only the regrouping on a settings change, SQL over every case as events
+come, is done here in memory. Interrupted, it leaves nothing behind: the tables stay empty at
+position 0, and the next run starts again.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 One implementation for both ways of projecting. A rebuild (projections/bulk.py) holds every case
 in memory and writes the rows it made at the end. Projecting as events come
 (projections/case_list.py), the rules read what they need from the view tables through a
-`Source` (per batch: the committed rows, plus what the batch itself made, held here) and `log`
-each change as a statement, run in order with the batch's other statements.
+`Source` (the committed rows, plus what the batch itself made, held here) and `log` each change
+as a statement, run in order with the batch's other statements. What was read is kept for the
+next batch while no other writer moved the view (CaseListProjection.begin).
 
 Repeat (重复信访): a petition by an ID number (kept as a keyed hash) that petitioned within
 `repeat_days` of its receipt, or on the same matter as an earlier case. After final (终结后又访):
