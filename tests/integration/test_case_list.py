@@ -44,15 +44,20 @@ def views_env(service: PetitionService, tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def projector_on(service: PetitionService, tmp_path: Path, directory: DirectoryService) -> EmbeddedProjector:
+    """An embedded projector of a fresh view store beside the service's events."""
+    views = build_views(views_env(service, tmp_path))
+    return EmbeddedProjector(service, case_list_projection(views, service, directory))
+
+
 def test_the_list_follows_the_cases_and_filters_and_pages(make_service: MakeService, store: str,
                                                           tmp_path: Path) -> None:
     """Rows follow each case's status; filters and keyset pages return exactly the matching cases."""
     clock = FakeClock()
     service = make_service(clock)
     office = Office(service, clock)
-    directory = directory_with_tree()
-    views = build_views(views_env(service, tmp_path))
-    projector = EmbeddedProjector(service, case_list_projection(views, service, directory))
+    projector = projector_on(service, tmp_path, directory_with_tree())
+    views = projector.projection.view
     town1 = [accepted_case(office) for _ in range(3)]
     town2 = [office.register(location_unit="town2", summary="道路噪声") for _ in range(4)]
     office.do("decline", town2[0], reason="不属于信访事项")

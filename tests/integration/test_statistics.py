@@ -22,7 +22,7 @@ from projections.case_list import unit_paths
 from projections.runner import EmbeddedProjector, build_views, case_list_projection
 from projections.statistics import Period, summary
 from projections.statistics_export import to_csv, to_xlsx
-from tests.integration.test_case_list import views_env
+from tests.integration.test_case_list import projector_on, views_env
 from tests.support import CST, FakeClock, Office
 
 MakeService = Callable[..., PetitionService]
@@ -76,9 +76,7 @@ def scene(make_service: MakeService, tmp_path: Path) -> Scene:
     clock = FakeClock()
     service = make_service(clock)
     directory = tree()
-    views = build_views(views_env(service, tmp_path))
-    projector = EmbeddedProjector(service, case_list_projection(views, service, directory))
-    return Scene(Office(service, clock), projector, directory)
+    return Scene(Office(service, clock), projector_on(service, tmp_path, directory), directory)
 
 
 def counts(rows: list[dict[str, Any]]) -> dict[str, int]:

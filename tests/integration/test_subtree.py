@@ -15,10 +15,9 @@ from projections.board_read import warnings_at
 from projections.case_list import unit_paths
 from projections.case_list_read import ListQuery, list_cases
 from projections.responsibility import responsibility
-from projections.runner import EmbeddedProjector, build_views, case_list_projection
 from projections.statistics import Period, summary
 from projections.subtree import below
-from tests.integration.test_case_list import views_env
+from tests.integration.test_case_list import projector_on
 from tests.support import FakeClock, Office
 
 MakeService = Callable[..., PetitionService]
@@ -48,8 +47,8 @@ def test_a_sibling_whose_code_matches_the_underscore_is_outside_the_subtree(
     service = make_service(clock)
     office = Office(service, clock)
     directory = siblings()
-    views = build_views(views_env(service, tmp_path))
-    projector = EmbeddedProjector(service, case_list_projection(views, service, directory))
+    projector = projector_on(service, tmp_path, directory)
+    views = projector.projection.view
     path = unit_paths(directory.ancestors)
     for i in range(2):
         office.register(receiving_unit="t11", location_unit="t11.v", category="noise", headcount=6,
