@@ -155,11 +155,6 @@ class BoardRules:
 
     # ---- a registration compared with other cases ----------------------------------------
 
-    @property
-    def keyed(self) -> bool:
-        """Whether the views can tell petitioners apart (a key for their hash was given)."""
-        return self._key is not None
-
     def person(self, id_number: str) -> str:
         """The keyed hash the views keep instead of an ID number."""
         assert self._key is not None
