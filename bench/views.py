@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import statistics
 import sys
@@ -80,7 +81,7 @@ def timed(fn: Any, *args: Any) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def bench_rebuild(store: str, events: int, profile: bool) -> dict[str, float]:
+def bench_rebuild(store: str, events: int, profile: bool, workers: int | None) -> dict[str, float]:
     say(f"\n## rebuild — {STORES[store]}, about {events:,} events")
     with bench_store(store, "rebuild") as settings:
         container = build_container(settings)
@@ -97,6 +98,7 @@ def bench_rebuild(store: str, events: int, profile: bool) -> dict[str, float]:
                 decode.append(n / seconds)
                 if len(fetch) == 1:
                     projector = EmbeddedProjector(container.petitions, container.projection)
+                    projector.workers = workers
                     profiler = cProfile.Profile() if profile else None
                     if profiler:
                         profiler.enable()
@@ -117,7 +119,9 @@ def bench_rebuild(store: str, events: int, profile: bool) -> dict[str, float]:
                 f"({'meets' if judged >= REBUILD_TARGET else 'misses'} the target {REBUILD_TARGET})")
             if profiler:
                 out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(20)
+                stats = pstats.Stats(profiler, stream=out)
+                order, top = os.environ.get("SORT", "tottime"), int(os.environ.get("TOP", "20"))
+                stats.sort_stats(order).print_stats(top)
                 say(out.getvalue())
             return {"rebuild": rate, "fetch": fetch_rate, "decode": decode_rate}
         finally:
@@ -190,13 +194,15 @@ def main() -> None:
     parser.add_argument("--only", default="rebuild,scaling,sweep")
     parser.add_argument("--explain", action="store_true", help="print the scaling queries' plans")
     parser.add_argument("--profile", action="store_true", help="cProfile the rebuild")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="the rebuild's worker processes (default: one per core, up to 4)")
     args = parser.parse_args()
     stores = ["sqlite", "postgres"] if args.store == "both" else [args.store]
     only = set(args.only.split(","))
     say(f"# view benchmarks, {datetime.now(UTC).isoformat(timespec='seconds')}")
     for store in stores:
         if "rebuild" in only:
-            bench_rebuild(store, args.events, args.profile)
+            bench_rebuild(store, args.events, args.profile, args.workers)
         if "scaling" in only:
             from bench.view_scaling import bench_scaling
 

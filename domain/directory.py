@@ -88,6 +88,16 @@ class UnitInfo:
     parent: str | None
 
 
+def ancestors(units: Mapping[str, UnitInfo], code: str) -> list[str]:
+    """The unit and every unit above it in `units`, nearest first."""
+    chain: list[str] = []
+    current: str | None = code
+    while current is not None and current in units and current not in chain:
+        chain.append(current)
+        current = units[current].parent
+    return chain
+
+
 class DirectoryService(Application[UUID]):
     """Creates units and users, and answers who may see what in the unit tree."""
 
@@ -173,13 +183,7 @@ class DirectoryService(Application[UUID]):
 
     def ancestors(self, code: str) -> list[str]:
         """The unit and every unit above it, nearest first."""
-        units = self.units()
-        chain: list[str] = []
-        current: str | None = code
-        while current is not None and current in units and current not in chain:
-            chain.append(current)
-            current = units[current].parent
-        return chain
+        return ancestors(self.units(), code)
 
     def within(self, code: str | None, ancestor: str) -> bool:
         """True when `code` is `ancestor` or lies below it."""

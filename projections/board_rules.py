@@ -164,11 +164,7 @@ class BoardRules:
                    related: Callable[[str], tuple[str, str] | None]) -> None:
         """Repeat, after final and hotspot for a new petition (after its list row), decided in
         `cross`; `related` gives a case's status and number as they stand at this event."""
-        rules = self.current()
-        pid = str(petition.id)
-        who = [pid, petition.case_number, None, None, None, petition.responsible_unit,
-               petition.responsible_person, self._path(petition.responsible_unit), stamp(at), None,
-               petition.version]
+        rules, pid, who = self.current(), str(petition.id), self.who(petition, at)
         people = sorted({self.person(p["id_number"]) for p in petition.petitioners
                          if self._key is not None and p.get("id_number")})
         matter = f"same matter as {petition.related_case_number}" if petition.related_case_number else ""
@@ -180,6 +176,12 @@ class BoardRules:
         cross.place(codes, petition.category, day.isoformat(), pid, petition.case_number)
         cross.hotspot(self.areas(petition.location_unit), self._path, petition.category, day, rules, at, who)
         cross.latest = max(cross.latest, stamp(at))
+
+    def who(self, petition: Petition, at: datetime) -> list[Any]:
+        """A board row's columns naming the new petition (the rule's own columns left None)."""
+        return [str(petition.id), petition.case_number, None, None, None, petition.responsible_unit,
+                petition.responsible_person, self._path(petition.responsible_unit), stamp(at), None,
+                petition.version]
 
     def areas(self, location: str) -> list[str]:
         """The hotspot areas ("in one village/township"): the village the location is or lies in (a

@@ -6,52 +6,52 @@ in memory, makes each table's final rows once and loads them together with the t
 (executemany on SQLite, COPY on PostgreSQL). The rows are those one-by-one projection makes: the
 per-case parts call the same functions (row, deadline_rows, facts, the board's standing
 warnings), and the cross-case rules are the same code (projections/cross_case.py), here with
-everything in memory. Only the regrouping on a settings change, SQL over every case as events
-come, is done here in memory. Interrupted, it leaves nothing behind: the tables stay empty at
-position 0, and the next run starts again.
+everything in memory (projections/bulk_cases.py). Only the regrouping on a settings change, SQL
+over every case as events come, is done there in memory.
+
+A long history is shared out: worker processes replay the cases, one share each
+(projections/bulk_workers.py), while this process decides the cross-case rules from the
+registrations. Interrupted, a rebuild leaves nothing behind: the tables stay empty at position 0,
+and the next run starts again.
 """
 
 from __future__ import annotations
 
 import gc
-import json
+import multiprocessing
+import os
 from collections.abc import Callable
-from typing import Any, cast
+from multiprocessing.connection import Connection, wait
+from typing import Any
 
 import structlog
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from domain import events as ev
-from domain.events import ENDED
-from domain.petition import Petition
-from domain.petition_state import OPEN_STATUSES
-from domain.rules import WarningRules
+from domain.rules import RULES_TOPICS
 from domain.service import PetitionService
-from projections.board_rules import KEY_PERSON, RULE_EVENTS
-from projections.case_list import CaseListProjection, row
-from projections.cross_case import BOARD, CLEARED, KEY_PERSON_BOARD, LEVEL, RULE, TABLE, CrossCase
-from projections.deadline_index import deadline_rows
-from projections.responsibility import Before, facts
-from projections.store import stamp
+from projections.bulk_cases import CaseHistories, Finals, Registrations, Tables, merged
+from projections.bulk_workers import Share, work
+from projections.case_list import CaseListProjection
 
 log = structlog.get_logger("projections")
-Warnings = dict[tuple[str, str], str]
+REGISTERED = get_topic(ev.Registered)
+
+
+class RebuildFailed(RuntimeError):
+    """A worker process of a rebuild failed (it logged the event it failed on)."""
 
 
 class BulkRebuild:
     """Projects the whole event history into memory, then writes every view table at once."""
 
-    def __init__(self, projection: CaseListProjection) -> None:
-        self.projection, self.rules = projection, projection.board
-        self.rules.rules = WarningRules()  # the defaults, until the history changes them
-        self.path = projection.path
-        self.cases: dict[str, Petition] = {}
-        self.standing: dict[str, tuple[int, Warnings]] = {}  # by case: (settings generation, warnings)
-        self.generation = 0
-        self.board = CrossCase()
-        self.facts: list[tuple[Any, ...]] = []
-        self.ended: dict[str, str] = {}
-        self.settings: list[tuple[Any, ...]] = []
+    # Below this many notifications one process does it all: starting workers takes a second.
+    parallel_from = 50_000
+
+    def __init__(self, projection: CaseListProjection, workers: int | None = None) -> None:
+        self.projection = projection
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
 
     def run(self, petitions: PetitionService, progress: Callable[[int], None] | None = None,
             page: int = 2000) -> int:
@@ -62,127 +62,126 @@ class BulkRebuild:
         paused = gc.isenabled()
         gc.disable()
         try:
-            return self._run(petitions, progress, page)
+            end = petitions.recorder.max_notification_id() or 0
+            shared = self.workers > 1 and end >= self.parallel_from and self.projection.units is not None
+            tables, position, done = (self._shared if shared else self._alone)(petitions, end, progress, page)
+            if done:
+                self.projection.view.load(Tracking(petitions.name, position), tables)
+            return done
         finally:
             if paused:
                 gc.enable()
 
-    def _run(self, petitions: PetitionService, progress: Callable[[int], None] | None,
-             page: int) -> int:
-        name, recorder = petitions.name, petitions.recorder
-        to_event, topics = petitions.mapper.to_domain_event, list(self.projection.topics)
+    def _read(self, petitions: PetitionService, end: int, page: int,
+              progress: Callable[[int], None] | None, topics: list[str] | None = None) -> Any:
+        """Every notification of the projection's topics (or of `topics`) up to `end`, page by page."""
+        recorder, position = petitions.recorder, 0
+        topics = topics or list(self.projection.topics)
+        while position < end:
+            notifications = recorder.select_notifications(start=position + 1, limit=page, stop=end,
+                                                          topics=topics)
+            if not notifications:
+                return
+            yield from notifications
+            position = notifications[-1].id
+            if progress is not None:
+                progress(position)
+
+    def _alone(self, petitions: PetitionService, end: int, progress: Callable[[int], None] | None,
+               page: int) -> tuple[Tables, int, int]:
+        """Both halves in this process, event by event."""
+        board, to_event = self.projection.board, petitions.mapper.to_domain_event
+        histories, registrations = CaseHistories(board, self.projection.path), Registrations(board)
         position, done = 0, 0
-        while True:
-            notifications = recorder.select_notifications(start=position + 1, limit=page, topics=topics)
-            for notification in notifications:
-                event = to_event(notification)
+        for notification in self._read(petitions, end, page, progress):
+            event = to_event(notification)
+            try:
+                petition = histories.event(event, notification.id)
+                if petition is None:
+                    registrations.rules_changed(event)
+                elif isinstance(event, ev.Registered):
+                    registrations.registered(petition, event.timestamp, notification.id)
+            except Exception:
+                self._failed(notification, type(event).__name__)
+                raise
+            position, done = notification.id, done + 1
+        registrations.finish(histories.finals, histories.repeat_cleared)
+        return merged(histories.tables(), registrations.tables()), position, done
+
+    def _shared(self, petitions: PetitionService, end: int, progress: Callable[[int], None] | None,
+                page: int) -> tuple[Tables, int, int]:
+        """The cases shared out among worker processes; the registrations decided here meanwhile."""
+        assert self.projection.units is not None
+        context = multiprocessing.get_context("spawn")
+        units, env = dict(self.projection.units()), dict(petitions.env)
+        rule_topics, topics = frozenset(RULES_TOPICS), tuple(self.projection.topics)
+        workers, pipes = [], []
+        try:
+            for index in range(self.workers):
+                here, there = context.Pipe(duplex=False)
+                worker = context.Process(target=work, daemon=True, name=f"rebuild-{index}", args=(
+                    Share(env, units, topics, rule_topics, end, index, self.workers, page), there))
+                worker.start()
+                there.close()
+                workers.append(worker)
+                pipes.append(here)
+            registrations, to_event = Registrations(self.projection.board), petitions.mapper.to_domain_event
+            position, done = 0, 0
+            for notification in self._read(petitions, end, page, progress, [REGISTERED, *RULES_TOPICS]):
+                position, done = notification.id, done + (notification.topic in rule_topics)
+                event: Any = to_event(notification)
                 try:
-                    self.event(event)
+                    if notification.topic == REGISTERED:
+                        registrations.registered(event.mutate(None), event.timestamp, notification.id)
+                    else:
+                        registrations.rules_changed(event)
                 except Exception:
-                    log.error("projection_failed_on_event", projection="bulk_rebuild",
-                              notification_id=notification.id, event_type=type(event).__name__,
-                              case=str(event.originator_id))
+                    self._failed(notification, type(event).__name__)
                     raise
-            if notifications:
-                position, done = notifications[-1].id, done + len(notifications)
-                if progress is not None:
-                    progress(position)
-            if len(notifications) < page:
-                break
-        if done:
-            self.projection.view.load(Tracking(name, position), self.tables())
-        return done
+            parts, finals, repeat_cleared, counted, last = self._gather(pipes)
+            registrations.finish(finals, repeat_cleared)
+            return merged(parts, registrations.tables()), max(position, last), done + counted
+        finally:
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
+                worker.join()
+            for pipe in pipes:
+                pipe.close()
 
-    # ---- one event ----------------------------------------------------------------------
+    @staticmethod
+    def _gather(pipes: list[Connection]) -> tuple[Tables, Finals, dict[str, str], int, int]:
+        """The workers' rows, what the cross-case rules need of their cases, how many events
+        they projected and the last one's notification id."""
+        tables: Tables = {}
+        finals: Finals = {}
+        repeat_cleared: dict[str, str] = {}
+        counted, last = 0, 0
+        waiting = list(pipes)
+        while waiting:
+            for pipe in wait(waiting):
+                assert isinstance(pipe, Connection)
+                try:
+                    message = pipe.recv()
+                except EOFError:
+                    raise RebuildFailed("a rebuild worker process ended without its rows") from None
+                if message[0] == "rows":
+                    tables.setdefault(message[1], []).extend(message[2])
+                elif message[0] == "done":
+                    repeat_cleared.update(message[1])
+                    finals.update(message[2])
+                    counted, last = counted + message[3], max(last, message[4])
+                    waiting.remove(pipe)
+                elif message[1]:
+                    raise RebuildFailed(f"the rebuild failed on notification {message[1]} "
+                                        f"({message[2]}); see the worker's log")
+                else:
+                    raise RebuildFailed(f"a rebuild worker failed reading the store ({message[2]});"
+                                        " see its log")
+        return tables, finals, repeat_cleared, counted, last
 
-    def event(self, event: Any) -> None:
-        """Project one event into memory."""
-        if isinstance(event, RULE_EVENTS):
-            self.rules_changed(event)
-            return
-        pid = str(event.originator_id)
-        before: Before | None = None
-        if isinstance(event, ev.Registered):
-            petition = cast(Petition, event.mutate(None))
-        else:
-            prior = self.cases[pid]
-            generation, warnings = self.standing[pid]
-            if generation != self.generation:  # the settings changed since: decide by the new ones
-                warnings = self.rules.standing(prior)
-            before = Before.of(prior, warnings)
-            petition = event.mutate(prior) or prior
-        self.cases[pid] = petition
-        self.facts += (tuple(params.values()) for _, params in facts(event, before, petition, self.path))
-        now = self.rules.standing(petition)
-        self.standing[pid] = (self.generation, now)
-        at = stamp(event.timestamp)
-        self.changes(pid, before.warnings if before else {}, now, petition, at)
-        if before is None:
-            self.rules.registered(petition, event.timestamp, self.board, self._related)
-
-    def changes(self, pid: str, before: Warnings, now: Warnings, petition: Petition, at: str) -> None:
-        """BoardRules.changes: raise what the event started, clear what it ended."""
-        for key, detail in now.items():
-            if key not in before:
-                self.board.raise_([pid, petition.case_number, key[0], key[1], detail,
-                                   petition.responsible_unit, petition.responsible_person,
-                                   self.path(petition.responsible_unit), at, None, petition.version,
-                                   KEY_PERSON_BOARD if key == KEY_PERSON else BOARD])
-        for key in before:
-            if key not in now:
-                self.board.clear(pid, key[0], key[1], at, KEY_PERSON_BOARD if key == KEY_PERSON else BOARD)
-        if petition.status in ENDED:
-            self.board.clear(pid, "repeat", "yellow", at)
-            self.ended.setdefault(pid, at)
-
-    def rules_changed(self, event: Any) -> None:
-        """BoardRules.rules_changed: the new settings from here on, the group warnings re-decided."""
-        self.rules.rules = rules = WarningRules.from_dict(event.rules)
-        self.generation += 1
-        at = stamp(event.timestamp)
-        if event.originator_version not in {s[0] for s in self.settings}:
-            self.settings.append((event.originator_version, at,
-                                  json.dumps(event.rules, ensure_ascii=False, sort_keys=True)))
-        self.regroup(rules, at, -event.originator_version)
-
-    def regroup(self, rules: WarningRules, at: str, negated: int) -> None:
-        """board_rules.REGROUP: clear group rows at another level, raise the missing ones."""
-        def level(headcount: int) -> str:
-            return ("red" if headcount >= rules.group_red else
-                    "orange" if headcount >= rules.group_orange else "")
-        for pid, rows in self.board.rows.items():
-            for warning in rows:
-                if warning[RULE] == "group" and warning[CLEARED] is None and warning[TABLE] == BOARD \
-                        and warning[LEVEL] != level(self.cases[pid].headcount):
-                    warning[CLEARED] = at
-        for pid, case in self.cases.items():
-            if case.headcount < rules.group_orange or case.status not in OPEN_STATUSES:
-                continue
-            if any(r[RULE] == "group" and r[CLEARED] is None and r[TABLE] == BOARD
-                   for r in self.board.rows.get(pid, ())):
-                continue
-            self.board.raise_([pid, case.case_number, "group", level(case.headcount),
-                               f"group petition of {case.headcount} people", case.responsible_unit,
-                               case.responsible_person, self.path(case.responsible_unit), at, None,
-                               negated, BOARD])
-
-    def _related(self, pid: str) -> tuple[str, str] | None:
-        case = self.cases.get(pid)
-        return (case.status, case.case_number) if case is not None else None
-
-    # ---- the tables ---------------------------------------------------------------------
-
-    def tables(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every view table's rows, in the tables' column order."""
-        return {
-            "case_list": [tuple(row(p, self.path).values()) for p in self.cases.values()],
-            "deadline_index": [tuple(d.values()) for p in self.cases.values() for d in deadline_rows(p)],
-            "responsibility_facts": self.facts,
-            "warning_board": self.board.all_rows(BOARD),
-            "key_person_board": self.board.all_rows(KEY_PERSON_BOARD),
-            "board_settings": self.settings,
-            "petitioner_index": self.board.person_rows,
-            "hotspots": self.board.hotspot_rows(),
-            "hotspot_members": self.board.member_rows(),
-            "case_ended": list(self.ended.items()),
-        }
+    @staticmethod
+    def _failed(notification: Any, event_type: str) -> None:
+        log.error("projection_failed_on_event", projection="bulk_rebuild",
+                  notification_id=notification.id, event_type=event_type,
+                  case=str(notification.originator_id))

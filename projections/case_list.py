@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC
 from functools import singledispatchmethod
 from typing import Any, cast
@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
 from domain import events as ev
+from domain.directory import UnitInfo
 from domain.petition import Petition
 from domain.rules import RULES_TOPICS
 from projections.board import DDL as BOARD_DDL
@@ -93,8 +94,12 @@ class CaseListProjection(Projection[Views]):
 
     def __init__(self, view: Views, load: Callable[[UUID, int], Petition], path: UnitPath,
                  cache_size: int = 20000, level_of: Callable[[str], str | None] | None = None,
-                 person_key: bytes | None = None) -> None:
+                 person_key: bytes | None = None,
+                 units: Callable[[], Mapping[str, UnitInfo]] | None = None) -> None:
         super().__init__(view)
+        # Every unit as it stands now, when known: a rebuild's worker processes take paths from it.
+        self.units = units
+        self.person_key = person_key
         self._load, self._path = load, path
         self.path = path
         self._cache: OrderedDict[UUID, Petition] = OrderedDict()

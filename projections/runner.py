@@ -64,7 +64,7 @@ def case_list_projection(views: Views, petitions: PetitionService, directory: Di
         return unit.level if unit is not None else None
 
     return CaseListProjection(views, load, unit_paths(directory.ancestors), level_of=level_of,
-                              person_key=person_key)
+                              person_key=person_key, units=lambda: directory.units(fresh=True))
 
 
 class EmbeddedProjector:
@@ -77,6 +77,7 @@ class EmbeddedProjector:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
+        self.workers: int | None = None  # a rebuild's worker processes (None: one per core, up to 4)
 
     def start(self, interval: float = 1.0) -> None:
         """Catch up in the background: right after each poke (a command), and every `interval`."""
@@ -123,7 +124,7 @@ class EmbeddedProjector:
             position = self.projection.view.position(name)
             if position == 0 and bulk:
                 try:
-                    done = BulkRebuild(self.projection).run(self.petitions, progress)
+                    done = BulkRebuild(self.projection, self.workers).run(self.petitions, progress)
                 except IntegrityError:
                     if self.projection.view.position(name) == 0:
                         raise

@@ -25,6 +25,7 @@ from projections import view_schema
 
 Statement = tuple[str, Mapping[str, Any]]
 _PARAM = re.compile(r"%\((\w+)\)s")
+_INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON \{s\}(\w+)\b")
 
 
 @lru_cache(maxsize=256)
@@ -92,12 +93,26 @@ class Views(TrackingRecorder):
 
     def load(self, tracking: Tracking, tables: Mapping[str, Sequence[Sequence[Any]]]) -> None:
         """Insert whole tables' rows (in column order) and record the position, in one
-        transaction: a rebuild's final rows (projections/bulk.py)."""
+        transaction: a rebuild's final rows (projections/bulk.py). Each table's secondary indexes
+        are dropped while it fills and made again after (in the same transaction): one index
+        built from sorted rows costs far less than as many insertions into it as there are rows."""
         with self.datastore.transaction(commit=True) as c:
             for table, rows in tables.items():
-                if rows:
-                    self._load_rows(c, table, rows)
+                if not rows:
+                    continue
+                made = [(name, sql) for name, on, sql in self._indexes() if on == table]
+                for name, _ in made:
+                    c.execute(self.dialect(f"DROP INDEX IF EXISTS {{s}}{name}"))
+                self._load_rows(c, table, rows)
+                for _, sql in made:
+                    c.execute(self.dialect(sql))
             self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+
+    @classmethod
+    def _indexes(cls) -> list[tuple[str, str, str]]:
+        """The secondary indexes the DDL makes: (name, table, statement)."""
+        found = ((_INDEX.match(sql), sql) for sql in cls.ddl)
+        return [(m.group(1), m.group(2), sql) for m, sql in found if m]
 
     @abstractmethod
     def _load_rows(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:

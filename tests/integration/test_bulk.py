@@ -18,8 +18,10 @@ from eventsourcing.domain import CanCreateTimestamp
 from structlog.testing import capture_logs
 
 from domain.errors import PetitionError
-from domain.rules import WarningRules
+from domain.rules import RULES_TOPICS, WarningRules
 from projections.bulk import BulkRebuild
+from projections.bulk_cases import CaseHistories
+from projections.bulk_workers import Share, select_share
 from projections.runner import SQLiteCaseList
 from projections.store import Views
 from tests.integration.test_batch import batch_sizes
@@ -93,7 +95,8 @@ def advance(b: Board, rng: random.Random, pid: UUID, step: int, pace: float) -> 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
-        make_service: MakeService, store: str, tmp_path: Path, seed: int) -> None:
+        make_service: MakeService, store: str, tmp_path: Path, seed: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Repeat, after-final, hotspots joined and ended in villages and townships, regrouping on
     settings changes, key persons, facts and deadlines: row for row the same (and in batches)."""
     b = Board(make_service, tmp_path)
@@ -108,6 +111,18 @@ def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
     assert any(int(row[10]) < 0 for row in board), "no warning raised by a settings change"
     assert one_by_one["key_person_board"] and one_by_one["case_ended"]
     assert b.projector.rebuild() == events
+    assert everything(b.projector.projection.view) == one_by_one
+    # The cases shared out among worker processes, the registrations decided here: the same rows.
+    monkeypatch.setattr(BulkRebuild, "parallel_from", 1)
+    shared, calls = BulkRebuild._shared, []
+
+    def counted(self: BulkRebuild, *args: Any) -> Any:
+        calls.append(1)
+        return shared(self, *args)
+
+    monkeypatch.setattr(BulkRebuild, "_shared", counted)
+    b.projector.workers = 3
+    assert b.projector.rebuild() == events and calls == [1]
     assert everything(b.projector.projection.view) == one_by_one
     # Batches read the committed rows and keep their own: the same rows again.
     assert b.projector.rebuild(batch=9, bulk=False) == events
@@ -124,21 +139,21 @@ def test_a_rebuild_in_memory_that_fails_names_the_event_and_writes_nothing(
     assert b.projector.rebuild() > 0
     clean = everything(view)
     seen = 0
-    original = BulkRebuild.event
+    original = CaseHistories.event
 
-    def failing(self: BulkRebuild, event: Any) -> None:
+    def failing(self: CaseHistories, event: Any, position: int) -> Any:
         nonlocal seen
         seen += 1
         if seen == 50:
             raise ValueError("cannot project this event")
-        original(self, event)
+        return original(self, event, position)
 
-    BulkRebuild.event = failing  # type: ignore[method-assign]
+    CaseHistories.event = failing  # type: ignore[method-assign]
     try:
         with capture_logs() as logs, pytest.raises(ValueError, match="cannot project"):
             b.projector.rebuild()
     finally:
-        BulkRebuild.event = original  # type: ignore[method-assign]
+        CaseHistories.event = original  # type: ignore[method-assign]
     [failed] = [e for e in logs if e["event"] == "projection_failed_on_event"]
     assert failed["notification_id"] == 50
     assert view.position(b.service.name) == 0
@@ -165,6 +180,38 @@ def test_empty_views_are_made_at_once_then_followed_event_by_event(
     loaded_then_followed = everything(projection.view)
     b.projector.rebuild(batch=1, bulk=False)
     assert everything(projection.view) == loaded_then_followed
+
+
+def test_the_workers_of_a_rebuild_share_the_cases_and_all_read_the_settings(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Each case's events go to one worker, every case's to some worker, and the settings events
+    to all of them; the store itself leaves out the other shares' events."""
+    b = Board(make_service, tmp_path)
+    busy_office(b, 5)
+    recorder, topics = b.service.recorder, tuple(b.projector.projection.topics)
+    end = recorder.max_notification_id() or 0
+    everything_read = recorder.select_notifications(start=1, limit=end, topics=list(topics))
+    settings = {n.id for n in everything_read if n.topic in RULES_TOPICS}
+    assert len(settings) == 2
+
+    def share(index: int) -> list[Any]:
+        got: list[Any] = []
+        start = 1
+        while page := select_share(recorder, Share({}, {}, topics, frozenset(RULES_TOPICS), end,
+                                                   index, 3, page=25), start):
+            got, start = got + page, page[-1].id + 1
+        return got
+
+    shares = [share(index) for index in range(3)]
+    cases = [{n.originator_id for n in got if n.id not in settings} for got in shares]
+    assert all(len(c) >= 5 for c in cases), [len(c) for c in cases]
+    assert not (cases[0] & cases[1] or cases[1] & cases[2] or cases[0] & cases[2])
+    assert sorted(n.id for got in shares for n in got if n.id not in settings) == \
+        sorted(n.id for n in everything_read if n.id not in settings)
+    assert all({n.id for n in got} >= settings for got in shares)
+    by_id = {n.id: n for n in everything_read}
+    assert all(n.state == by_id[n.id].state and n.topic == by_id[n.id].topic
+               and n.originator_id == by_id[n.id].originator_id for got in shares for n in got)
 
 
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)

@@ -1,0 +1,204 @@
+"""A rebuild's two halves: each case's own rows, and the rules that compare a case with others.
+
+`CaseHistories` replays cases on their own: the list row, deadlines, responsibility facts and the
+board's warnings that one case decides (projections/board.py, the group rule and its regrouping
+on a settings change, skip-level, key person). It needs only its cases' events (and the settings
+events), so the cases can be shared out among processes (projections/bulk_workers.py).
+
+`Registrations` decides repeat, after final and hotspot (projections/cross_case.py) from the
+registrations alone, in store order. Two things it takes from the cases' side when they are done:
+whether a related case was final when a petition on its matter came (`finals`), and when each
+repeat warning cleared (the first event after the registration that ended the case).
+
+Both keep to what one-by-one projection writes; tests/integration/test_bulk.py compares them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, cast
+
+from domain import events as ev
+from domain.events import ENDED
+from domain.petition import Petition
+from domain.petition_state import OPEN_STATUSES
+from domain.rules import WarningRules
+from projections.board_rules import KEY_PERSON, RULE_EVENTS, BoardRules
+from projections.case_list import row
+from projections.cross_case import BOARD, CLEARED, KEY_PERSON_BOARD, LEVEL, RULE, TABLE, CrossCase
+from projections.deadline_index import deadline_rows
+from projections.responsibility import Before, facts
+from projections.store import stamp
+
+Warnings = dict[tuple[str, str], str]
+Tables = dict[str, list[tuple[Any, ...]]]
+# When a case became final (True) or stopped being final (False), by notification id.
+Finals = dict[str, list[tuple[int, bool]]]
+
+
+class CaseHistories:
+    """Cases replayed in memory, each on its own, with the rows they make."""
+
+    def __init__(self, rules: BoardRules, path: Callable[[str], str]) -> None:
+        self.rules, self.path = rules, path
+        rules.rules = WarningRules()  # the defaults, until the history changes them
+        self.cases: dict[str, Petition] = {}
+        self.standing: dict[str, tuple[int, Warnings]] = {}  # by case: (settings generation, warnings)
+        self.generation = 0
+        self.board = CrossCase()  # only its rows: the cases' own warnings
+        self.facts: list[tuple[Any, ...]] = []
+        self.ended: dict[str, str] = {}
+        self.repeat_cleared: dict[str, str] = {}
+        self.finals: Finals = {}
+
+    def event(self, event: Any, position: int) -> Petition | None:
+        """Project one event (at notification `position`); returns the case as it leaves it."""
+        if isinstance(event, RULE_EVENTS):
+            self.rules_changed(event)
+            return None
+        pid = str(event.originator_id)
+        before: Before | None = None
+        if isinstance(event, ev.Registered):
+            petition, was_final = cast(Petition, event.mutate(None)), False
+        else:
+            prior = self.cases[pid]
+            generation, warnings = self.standing[pid]
+            if generation != self.generation:  # the settings changed since: decide by the new ones
+                warnings = self.rules.standing(prior)
+            before, was_final = Before.of(prior, warnings), prior.status == "final"
+            petition = event.mutate(prior) or prior
+        self.cases[pid] = petition
+        self.facts += (tuple(params.values()) for _, params in facts(event, before, petition, self.path))
+        now = self.rules.standing(petition)
+        self.standing[pid] = (self.generation, now)
+        at = stamp(event.timestamp)
+        self.changes(pid, before.warnings if before else {}, now, petition, at, before is None)
+        if (petition.status == "final") != was_final:
+            self.finals.setdefault(pid, []).append((position, not was_final))
+        return petition
+
+    def changes(self, pid: str, before: Warnings, now: Warnings, petition: Petition, at: str,
+                registered: bool) -> None:
+        """BoardRules.changes: raise what the event started, clear what it ended."""
+        for key, detail in now.items():
+            if key not in before:
+                self.board.raise_([pid, petition.case_number, key[0], key[1], detail,
+                                   petition.responsible_unit, petition.responsible_person,
+                                   self.path(petition.responsible_unit), at, None, petition.version,
+                                   KEY_PERSON_BOARD if key == KEY_PERSON else BOARD])
+        for key in before:
+            if key not in now:
+                self.board.clear(pid, key[0], key[1], at, KEY_PERSON_BOARD if key == KEY_PERSON else BOARD)
+        if petition.status in ENDED:
+            self.ended.setdefault(pid, at)
+            if not registered:  # a repeat warning is raised after its registration's own changes
+                self.repeat_cleared.setdefault(pid, at)
+
+    def rules_changed(self, event: Any) -> None:
+        """The new settings from here on, and the group warnings re-decided by them."""
+        self.rules.rules = rules = WarningRules.from_dict(event.rules)
+        self.generation += 1
+        self.regroup(rules, stamp(event.timestamp), -event.originator_version)
+
+    def regroup(self, rules: WarningRules, at: str, negated: int) -> None:
+        """board_rules.REGROUP: clear group rows at another level, raise the missing ones."""
+        def level(headcount: int) -> str:
+            return ("red" if headcount >= rules.group_red else
+                    "orange" if headcount >= rules.group_orange else "")
+        for pid, rows in self.board.rows.items():
+            for warning in rows:
+                if warning[RULE] == "group" and warning[CLEARED] is None and warning[TABLE] == BOARD \
+                        and warning[LEVEL] != level(self.cases[pid].headcount):
+                    warning[CLEARED] = at
+        for pid, case in self.cases.items():
+            if case.headcount < rules.group_orange or case.status not in OPEN_STATUSES:
+                continue
+            if any(r[RULE] == "group" and r[CLEARED] is None and r[TABLE] == BOARD
+                   for r in self.board.rows.get(pid, ())):
+                continue
+            self.board.raise_([pid, case.case_number, "group", level(case.headcount),
+                               f"group petition of {case.headcount} people", case.responsible_unit,
+                               case.responsible_person, self.path(case.responsible_unit), at, None,
+                               negated, BOARD])
+
+    def tables(self) -> Tables:
+        """The cases' tables, in the tables' column order."""
+        return {
+            "case_list": [tuple(row(p, self.path).values()) for p in self.cases.values()],
+            "deadline_index": [tuple(d.values()) for p in self.cases.values() for d in deadline_rows(p)],
+            "responsibility_facts": self.facts,
+            "warning_board": self.board.all_rows(BOARD),
+            "key_person_board": self.board.all_rows(KEY_PERSON_BOARD),
+            "case_ended": list(self.ended.items()),
+        }
+
+
+class Registrations:
+    """The cross-case rules over every registration, in store order."""
+
+    def __init__(self, rules: BoardRules) -> None:
+        self.rules = rules
+        rules.rules = WarningRules()
+        self.board = CrossCase()
+        self.settings: list[tuple[Any, ...]] = []
+        self.numbers: dict[str, tuple[int, str]] = {}  # by case: its registration's position, number
+        self.asked: list[tuple[str, int, list[Any], datetime, WarningRules]] = []
+
+    def rules_changed(self, event: Any) -> None:
+        """The settings in force from here on, recorded once per version."""
+        self.rules.rules = WarningRules.from_dict(event.rules)
+        if event.originator_version not in {s[0] for s in self.settings}:
+            self.settings.append((event.originator_version, stamp(event.timestamp),
+                                  json.dumps(event.rules, ensure_ascii=False, sort_keys=True)))
+
+    def registered(self, petition: Petition, at: datetime, position: int) -> None:
+        """Repeat and hotspot now; after final once the related case's history is known."""
+        pid = str(petition.id)
+        self.numbers[pid] = (position, petition.case_number)
+        rules = self.rules.current()
+
+        def related(other: str) -> None:  # the case goes on changing: take its columns now
+            self.asked.append((other, position, self.rules.who(petition, at), at, rules))
+
+        self.rules.registered(petition, at, self.board, related)
+
+    def finish(self, finals: Mapping[str, list[tuple[int, bool]]], repeat_cleared: Mapping[str, str]) -> None:
+        """After final, by whether each related case was final when the petition came; repeat
+        warnings cleared when their cases ended."""
+        for other, position, who, at, rules in self.asked:
+            known = self.numbers.get(other)
+            if known is None or known[0] > position:
+                continue  # not registered yet then
+            final = False
+            for changed, became in finals.get(other, ()):
+                if changed > position:
+                    break
+                final = became
+            self.board.after_final(("final" if final else "open", known[1]), rules, at, who)
+        for pid, rows in self.board.rows.items():
+            cleared = repeat_cleared.get(pid)
+            for r in rows:
+                if cleared is not None and r[RULE] == "repeat" and r[CLEARED] is None:
+                    r[CLEARED] = cleared
+
+    def tables(self) -> Tables:
+        """The tables the cross-case rules make (their warning rows go with the cases' ones)."""
+        return {
+            "warning_board": self.board.all_rows(BOARD),
+            "board_settings": self.settings,
+            "petitioner_index": self.board.person_rows,
+            "hotspots": self.board.hotspot_rows(),
+            "hotspot_members": self.board.member_rows(),
+        }
+
+
+def merged(*parts: Tables) -> Tables:
+    """Tables put together, each table's rows one after the other."""
+    out: Tables = {}
+    for part in parts:
+        for table, rows in part.items():
+            out.setdefault(table, []).extend(rows)
+    return out
+

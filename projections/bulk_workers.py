@@ -1,0 +1,113 @@
+"""A rebuild shared among processes: each worker replays the cases of one share of the store.
+
+A case's rows depend only on its own events and the settings events, so the cases are shared out
+by their id, and each worker reads its share's events and the settings up to the same
+notification, and sends the rows it made back to the rebuilding process,
+which decides the cross-case rules meanwhile (projections/bulk.py). Workers are spawned (a fresh
+interpreter each: a fork would copy the server's threads' locks and its open connections).
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import Notification
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from domain.directory import UnitInfo, ancestors
+from domain.service import PetitionService
+from projections.board_rules import BoardRules
+from projections.bulk_cases import CaseHistories
+from projections.case_list import unit_paths
+
+log = structlog.get_logger("projections")
+CHUNK = 50_000  # rows per message back
+
+
+@dataclass(frozen=True)
+class Share:
+    """What a worker needs: the store (the petition service's environment, with its cipher key),
+    every unit, which notifications to read, and which cases are its own."""
+
+    env: dict[str, str]
+    units: dict[str, UnitInfo]
+    topics: tuple[str, ...]
+    rule_topics: frozenset[str]
+    end: int
+    index: int
+    count: int
+    page: int = 2000
+
+
+# A case's share: the last byte of its id, modulo the number of shares (ids are uniform).
+SQLITE_BYTE = ("((instr('0123456789abcdef', lower(substr(originator_id, -2, 1))) - 1) * 16"
+               " + instr('0123456789abcdef', lower(substr(originator_id, -1, 1))) - 1)")
+
+
+def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
+    """A page of the share's notifications, and the settings ones, from `start` to the end;
+    the other cases' events are left in the store (each worker would read them all otherwise)."""
+    topics, rules = list(share.topics), list(share.rule_topics)
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        marks = ",".join("?" * len(topics)), ",".join("?" * len(rules))
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT rowid, * FROM {recorder.events_table_name} WHERE rowid >= ?"
+                      f" AND rowid <= ? AND topic IN ({marks[0]}) AND (topic IN ({marks[1]})"
+                      f" OR {SQLITE_BYTE} % ? = ?) ORDER BY rowid LIMIT ?",
+                      [start, share.end, *topics, *rules, share.count, share.index, share.page])
+            return [Notification(id=row["rowid"], originator_id=recorder.convert_originator_id(
+                        row["originator_id"]), originator_version=row["originator_version"],
+                                 topic=row["topic"], state=row["state"]) for row in c.fetchall()]
+    statement = SQL("SELECT * FROM {0}.{1} WHERE notification_id >= %s AND notification_id <= %s"
+                    " AND topic = ANY(%s) AND (topic = ANY(%s)"
+                    " OR get_byte(uuid_send(originator_id), 15) %% %s = %s)"
+                    " ORDER BY notification_id LIMIT %s").format(
+        Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(statement, [start, share.end, topics, rules, share.count, share.index, share.page])
+        return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
+                             originator_version=row["originator_version"], topic=row["topic"],
+                             state=bytes(row["state"])) for row in curs.fetchall()]
+
+
+def work(share: Share, conn: Connection) -> None:
+    """A worker process: replay the share's cases, then send their tables, then what the
+    cross-case rules need of them. A failure is sent back with the notification it failed on."""
+    gc.disable()  # everything made here lives until the end (see BulkRebuild.run)
+    position = 0
+    try:
+        petitions = PetitionService({**share.env, "CREATE_TABLE": "false"})
+        path = unit_paths(lambda code: ancestors(share.units, code))
+
+        def level_of(code: str) -> str | None:
+            unit = share.units.get(code)
+            return unit.level if unit is not None else None
+
+        histories = CaseHistories(BoardRules(path, level_of, None), path)
+        recorder, to_event = petitions.recorder, petitions.mapper.to_domain_event
+        read, done = 0, 0
+        while read < share.end:
+            notifications = select_share(recorder, share, read + 1)
+            if not notifications:
+                break
+            for n in notifications:
+                position = n.id
+                histories.event(to_event(n), n.id)
+                done += n.topic not in share.rule_topics  # the settings events: counted once, there
+            read, position = notifications[-1].id, 0
+        for table, rows in histories.tables().items():
+            for start in range(0, len(rows), CHUNK):
+                conn.send(("rows", table, rows[start:start + CHUNK]))
+        conn.send(("done", histories.repeat_cleared, histories.finals, done, read))
+        petitions.close()
+    except BaseException as error:
+        log.error("projection_failed_on_event", projection="bulk_rebuild", worker=share.index,
+                  notification_id=position or None, error_type=type(error).__name__)
+        conn.send(("failed", position, type(error).__name__))
+    finally:
+        conn.close()
