@@ -76,6 +76,7 @@ class BoardRules:
     def __init__(self, path: Callable[[str], str], level_of: Callable[[str], str | None],
                  person_key: bytes | None) -> None:
         self._path, self._level_of, self._key = path, level_of, person_key
+        self._areas: dict[str, list[str]] = {}
         self.rules: WarningRules | None = None
 
     # ---- settings ---------------------------------------------------------------------
@@ -185,8 +186,15 @@ class BoardRules:
 
     def areas(self, location: str) -> list[str]:
         """The hotspot areas ("in one village/township"): the village the location is or lies in (a
-        villager group's village), then its township; a county's own matter lies in neither."""
+        villager group's village), then its township; a county's own matter lies in neither.
+        Remembered once found: a unit's place in the tree never changes (units are only added)."""
+        known = self._areas.get(location)
+        if known is not None:
+            return known
         codes = [c for c in self._path(location).strip("/").split("/") if c]
         if location not in codes:
             return []
-        return [c for level in ("village", "township") for c in codes if self._level_of(c) == level]
+        found = [c for level in ("village", "township") for c in codes if self._level_of(c) == level]
+        if found:
+            self._areas[location] = found
+        return found

@@ -29,7 +29,7 @@ from projections.board_rules import KEY_PERSON, RULE_EVENTS, BoardRules
 from projections.case_list import row
 from projections.cross_case import BOARD, CLEARED, KEY_PERSON_BOARD, LEVEL, RULE, TABLE, CrossCase
 from projections.deadline_index import deadline_rows
-from projections.responsibility import Before, facts
+from projections.responsibility import Before, fact_rows
 from projections.store import stamp
 
 Warnings = dict[tuple[str, str], str]
@@ -70,7 +70,7 @@ class CaseHistories:
             before, was_final = Before.of(prior, warnings), prior.status == "final"
             petition = event.mutate(prior) or prior
         self.cases[pid] = petition
-        self.facts += (tuple(params.values()) for _, params in facts(event, before, petition, self.path))
+        self.facts += fact_rows(event, before, petition, self.path, pid)
         now = self.rules.standing(petition)
         self.standing[pid] = (self.generation, now)
         at = stamp(event.timestamp)

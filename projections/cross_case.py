@@ -147,14 +147,18 @@ class CrossCase:
         days, count, when = rules.hotspot_days, rules.hotspot_count, who[RAISED]
         until = stamp((at + timedelta(days=days)).astimezone(UTC))
         pid, case_number, on = who[PID], who[CASE], day.isoformat()
-        spans = [(a.isoformat(), b.isoformat()) for a, b in windows(day, days)]
-        reach = spans[0][0], spans[-1][1]  # within `days` of the new petition, either way
+        spread = timedelta(days=days - 1)  # within `days` of the new petition, either way
+        reach = (day - spread).isoformat(), (day + spread).isoformat()
+        spans: list[tuple[str, str]] = []
         for i, area in enumerate(areas):
             key = (area, category)
             self._read_area(area, category, *reach)
             listed_days = self.area_days[key]
             standing = self._standing(area, category, when)
-            full = [(a, b) for a, b in spans if count_within(listed_days, a, b) >= count]
+            full: list[tuple[str, str]] = []
+            if count_within(listed_days, *reach) >= count:  # else no window can hold enough
+                spans = spans or [(a.isoformat(), b.isoformat()) for a, b in windows(day, days)]
+                full = [(a, b) for a, b in spans if count_within(listed_days, a, b) >= count]
             # A township hotspot is not raised while the petition's village has one of its own.
             village_free = i == 0 or standing is not None or self._standing(areas[0], category, when) is None
             if full and village_free:  # the windows' petitions join the standing hotspot, or make one

@@ -19,6 +19,7 @@ DDL = (
     " PRIMARY KEY (petition_id, version, seq))",
     "CREATE INDEX IF NOT EXISTS responsibility_day ON {s}responsibility_facts (day, unit_path)",
 )
+FACT_COLUMNS = ("petition_id", "version", "seq", "day", "kind", "unit", "unit_path", "person")
 INSERT_FACT = (
     "INSERT INTO {s}responsibility_facts VALUES (%(petition_id)s, %(version)s, %(seq)s, %(day)s,"
     " %(kind)s, %(unit)s, %(unit_path)s, %(person)s) ON CONFLICT DO NOTHING"
@@ -48,6 +49,13 @@ class Before:
 
 def facts(event: Any, before: Before | None, after: Petition, path: Any) -> list[Statement]:
     """The facts an event adds, each charged to whoever was responsible when it happened."""
+    return [(INSERT_FACT, dict(zip(FACT_COLUMNS, values, strict=True)))
+            for values in fact_rows(event, before, after, path, str(after.id))]
+
+
+def fact_rows(event: Any, before: Before | None, after: Petition, path: Any,
+              pid: str) -> list[tuple[Any, ...]]:
+    """`facts` as the table's rows (a rebuild makes them for every event of the history)."""
     found: list[tuple[str, str, str]] = []
     by_due: list[tuple[str, str, str, str]] = []
     if before is None:
@@ -80,9 +88,8 @@ def facts(event: Any, before: Before | None, after: Petition, path: Any) -> list
             found.append(("packaged", unit, event.leader))
     day = after.office_date(getattr(event, "at", after.registered_at)).isoformat()
     dated = [(kind, unit, person, day) for kind, unit, person in found] + by_due
-    return [(INSERT_FACT, {"petition_id": str(after.id), "version": after.version, "seq": seq,
-                           "day": on, "kind": kind, "unit": unit, "unit_path": path(unit),
-                           "person": person})
+    version = after.version
+    return [(pid, version, seq, on, kind, unit, path(unit), person)
             for seq, (kind, unit, person, on) in enumerate(dated)]
 
 
