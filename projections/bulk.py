@@ -34,6 +34,7 @@ from domain.service import PetitionService
 from projections.bulk_cases import CaseHistories, Finals, Registrations, Tables, merged
 from projections.bulk_workers import Share, work
 from projections.case_list import CaseListProjection
+from projections.store import Loader
 
 log = structlog.get_logger("projections")
 REGISTERED = get_topic(ev.Registered)
@@ -48,6 +49,7 @@ class BulkRebuild:
 
     # Below this many notifications one process does it all: starting workers takes a second.
     parallel_from = 50_000
+    chunk = 20_000  # rows a worker sends at a time
 
     def __init__(self, projection: CaseListProjection, workers: int | None = None) -> None:
         self.projection = projection
@@ -64,9 +66,11 @@ class BulkRebuild:
         try:
             end = petitions.recorder.max_notification_id() or 0
             shared = self.workers > 1 and end >= self.parallel_from and self.projection.units is not None
-            tables, position, done = (self._shared if shared else self._alone)(petitions, end, progress, page)
-            if done:
-                self.projection.view.load(Tracking(petitions.name, position), tables)
+            with self.projection.view.loading() as loader:
+                tables, position, done = (self._shared if shared else self._alone)(
+                    petitions, end, progress, page, loader)
+                if done:
+                    loader.finish(Tracking(petitions.name, position), tables)
             return done
         finally:
             if paused:
@@ -88,7 +92,7 @@ class BulkRebuild:
                 progress(position)
 
     def _alone(self, petitions: PetitionService, end: int, progress: Callable[[int], None] | None,
-               page: int) -> tuple[Tables, int, int]:
+               page: int, loader: Loader) -> tuple[Tables, int, int]:
         """Both halves in this process, event by event."""
         board, to_event = self.projection.board, petitions.mapper.to_domain_event
         histories, registrations = CaseHistories(board, self.projection.path), Registrations(board)
@@ -109,8 +113,9 @@ class BulkRebuild:
         return merged(histories.tables(), registrations.tables()), position, done
 
     def _shared(self, petitions: PetitionService, end: int, progress: Callable[[int], None] | None,
-                page: int) -> tuple[Tables, int, int]:
-        """The cases shared out among worker processes; the registrations decided here meanwhile."""
+                page: int, loader: Loader) -> tuple[Tables, int, int]:
+        """The cases shared out among worker processes; the registrations decided here meanwhile,
+        and the responsibility facts the workers send as they go inserted meanwhile too."""
         assert self.projection.units is not None
         context = multiprocessing.get_context("spawn")
         units, env = dict(self.projection.units()), dict(petitions.env)
@@ -119,15 +124,18 @@ class BulkRebuild:
         try:
             for index in range(self.workers):
                 here, there = context.Pipe(duplex=False)
-                worker = context.Process(target=work, daemon=True, name=f"rebuild-{index}", args=(
-                    Share(env, units, topics, rule_topics, end, index, self.workers, page), there))
+                share = Share(env, units, topics, rule_topics, end, index, self.workers, page, self.chunk)
+                worker = context.Process(target=work, daemon=True, name=f"rebuild-{index}",
+                                         args=(share, there))
                 worker.start()
                 there.close()
                 workers.append(worker)
                 pipes.append(here)
+            gathering = Gathering(pipes, loader)
             registrations, to_event = Registrations(self.projection.board), petitions.mapper.to_domain_event
             position, done = 0, 0
-            for notification in self._read(petitions, end, page, progress, [REGISTERED, *RULES_TOPICS]):
+            mine = self._read(petitions, end, page, progress, [REGISTERED, *RULES_TOPICS])
+            for count, notification in enumerate(mine):
                 position, done = notification.id, done + (notification.topic in rule_topics)
                 event: Any = to_event(notification)
                 try:
@@ -138,9 +146,13 @@ class BulkRebuild:
                 except Exception:
                     self._failed(notification, type(event).__name__)
                     raise
-            parts, finals, repeat_cleared, counted, last = self._gather(pipes)
-            registrations.finish(finals, repeat_cleared)
-            return merged(parts, registrations.tables()), max(position, last), done + counted
+                if count % 64 == 0:  # the facts come in as this goes on
+                    gathering.take(timeout=0)
+            while gathering.waiting:
+                gathering.take(timeout=None)
+            registrations.finish(gathering.finals, gathering.repeat_cleared)
+            tables = merged(gathering.tables, registrations.tables())
+            return tables, max(position, gathering.last), done + gathering.counted
         finally:
             for worker in workers:
                 if worker.is_alive():
@@ -150,38 +162,44 @@ class BulkRebuild:
                 pipe.close()
 
     @staticmethod
-    def _gather(pipes: list[Connection]) -> tuple[Tables, Finals, dict[str, str], int, int]:
-        """The workers' rows, what the cross-case rules need of their cases, how many events
-        they projected and the last one's notification id."""
-        tables: Tables = {}
-        finals: Finals = {}
-        repeat_cleared: dict[str, str] = {}
-        counted, last = 0, 0
-        waiting = list(pipes)
-        while waiting:
-            for pipe in wait(waiting):
-                assert isinstance(pipe, Connection)
-                try:
-                    message = pipe.recv()
-                except EOFError:
-                    raise RebuildFailed("a rebuild worker process ended without its rows") from None
-                if message[0] == "rows":
-                    tables.setdefault(message[1], []).extend(message[2])
-                elif message[0] == "done":
-                    repeat_cleared.update(message[1])
-                    finals.update(message[2])
-                    counted, last = counted + message[3], max(last, message[4])
-                    waiting.remove(pipe)
-                elif message[1]:
-                    raise RebuildFailed(f"the rebuild failed on notification {message[1]} "
-                                        f"({message[2]}); see the worker's log")
-                else:
-                    raise RebuildFailed(f"a rebuild worker failed reading the store ({message[2]});"
-                                        " see its log")
-        return tables, finals, repeat_cleared, counted, last
-
-    @staticmethod
     def _failed(notification: Any, event_type: str) -> None:
         log.error("projection_failed_on_event", projection="bulk_rebuild",
                   notification_id=notification.id, event_type=event_type,
                   case=str(notification.originator_id))
+
+
+class Gathering:
+    """What the workers send: rows that are final as they come (added to the load at once), the
+    rest of their tables, what the cross-case rules need of their cases, how many events they
+    projected and the last one's notification id."""
+
+    def __init__(self, pipes: list[Connection], loader: Loader) -> None:
+        self.waiting, self.loader = list(pipes), loader
+        self.tables: Tables = {}
+        self.finals: Finals = {}
+        self.repeat_cleared: dict[str, str] = {}
+        self.counted, self.last = 0, 0
+
+    def take(self, timeout: float | None) -> None:
+        """Take what has come (waiting up to `timeout` seconds for something; None: until it comes)."""
+        for pipe in wait(self.waiting, timeout):
+            assert isinstance(pipe, Connection)
+            try:
+                message = pipe.recv()
+            except EOFError:
+                raise RebuildFailed("a rebuild worker process ended without its rows") from None
+            if message[0] == "final":
+                self.loader.add(message[1], message[2])
+            elif message[0] == "rows":
+                self.tables.setdefault(message[1], []).extend(message[2])
+            elif message[0] == "done":
+                self.repeat_cleared.update(message[1])
+                self.finals.update(message[2])
+                self.counted, self.last = self.counted + message[3], max(self.last, message[4])
+                self.waiting.remove(pipe)
+            elif message[1]:
+                raise RebuildFailed(f"the rebuild failed on notification {message[1]} "
+                                    f"({message[2]}); see the worker's log")
+            else:
+                raise RebuildFailed(f"a rebuild worker failed reading the store ({message[2]});"
+                                    " see its log")

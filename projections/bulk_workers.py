@@ -26,7 +26,6 @@ from projections.bulk_cases import CaseHistories
 from projections.case_list import unit_paths
 
 log = structlog.get_logger("projections")
-CHUNK = 50_000  # rows per message back
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,7 @@ class Share:
     index: int
     count: int
     page: int = 2000
+    chunk: int = 20_000  # rows per message back
 
 
 # A case's share: the last byte of its id, modulo the number of shares (ids are uniform).
@@ -100,9 +100,12 @@ def work(share: Share, conn: Connection) -> None:
                 histories.event(to_event(n), n.id)
                 done += n.topic not in share.rule_topics  # the settings events: counted once, there
             read, position = notifications[-1].id, 0
+            if len(histories.facts) >= share.chunk:  # final as made: into the load while the rest goes on
+                conn.send(("final", "responsibility_facts", histories.facts))
+                histories.facts = []
         for table, rows in histories.tables().items():
-            for start in range(0, len(rows), CHUNK):
-                conn.send(("rows", table, rows[start:start + CHUNK]))
+            for start in range(0, len(rows), share.chunk):
+                conn.send(("rows", table, rows[start:start + share.chunk]))
         conn.send(("done", histories.repeat_cleared, histories.finals, done, read))
         petitions.close()
     except BaseException as error:

@@ -93,20 +93,16 @@ class Views(TrackingRecorder):
 
     def load(self, tracking: Tracking, tables: Mapping[str, Sequence[Sequence[Any]]]) -> None:
         """Insert whole tables' rows (in column order) and record the position, in one
-        transaction: a rebuild's final rows (projections/bulk.py). Each table's secondary indexes
-        are dropped while it fills and made again after (in the same transaction): one index
-        built from sorted rows costs far less than as many insertions into it as there are rows."""
+        transaction: a rebuild's final rows (projections/bulk.py)."""
+        with self.loading() as loader:
+            loader.finish(tracking, tables)
+
+    @contextmanager
+    def loading(self) -> Iterator[Loader]:
+        """One transaction for a rebuild's rows, some added as they come, the rest at the end
+        with the position (Loader); rolled back, leaving nothing, when the block fails."""
         with self.datastore.transaction(commit=True) as c:
-            for table, rows in tables.items():
-                if not rows:
-                    continue
-                made = [(name, sql) for name, on, sql in self._indexes() if on == table]
-                for name, _ in made:
-                    c.execute(self.dialect(f"DROP INDEX IF EXISTS {{s}}{name}"))
-                self._load_rows(c, table, rows)
-                for _, sql in made:
-                    c.execute(self.dialect(sql))
-            self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+            yield Loader(self, c)
 
     @classmethod
     def _indexes(cls) -> list[tuple[str, str, str]]:
@@ -143,6 +139,40 @@ class Views(TrackingRecorder):
         `wait` is False (or `stopping()` while waiting). Embedded views are kept by their
         server's process: nothing to hold."""
         yield True
+
+
+class Loader:
+    """A rebuild's rows going into the views in one transaction (Views.loading)."""
+
+    def __init__(self, views: Views, cursor: Any) -> None:
+        self.views, self.cursor = views, cursor
+        self.added: set[str] = set()
+
+    def add(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows that are final as soon as they are made, inserted now (the table's indexes kept:
+        readers of other tables are never locked out meanwhile)."""
+        if rows:
+            self.views._load_rows(self.cursor, table, rows)
+            self.added.add(table)
+
+    def finish(self, tracking: Tracking, tables: Mapping[str, Sequence[Sequence[Any]]]) -> None:
+        """The other rows, and the position. A table filled only here has its secondary indexes
+        dropped while it fills and made again after: one index built from all the rows costs far
+        less than as many insertions into it as there are rows."""
+        views, c = self.views, self.cursor
+        for table, rows in tables.items():
+            if not rows:
+                continue
+            if table in self.added:
+                views._load_rows(c, table, rows)
+                continue
+            made = [(name, sql) for name, on, sql in views._indexes() if on == table]
+            for name, _ in made:
+                c.execute(views.dialect(f"DROP INDEX IF EXISTS {{s}}{name}"))
+            views._load_rows(c, table, rows)
+            for _, sql in made:
+                c.execute(views.dialect(sql))
+        views._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
 
 class SQLiteViews(SQLiteTrackingRecorder, Views):

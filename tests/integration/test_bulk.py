@@ -23,7 +23,7 @@ from projections.bulk import BulkRebuild
 from projections.bulk_cases import CaseHistories
 from projections.bulk_workers import Share, select_share
 from projections.runner import SQLiteCaseList
-from projections.store import Views
+from projections.store import Loader, Views
 from tests.integration.test_batch import batch_sizes
 from tests.integration.test_board_rules import Board, MakeService
 from tests.support import STEPS
@@ -114,6 +114,7 @@ def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
     assert everything(b.projector.projection.view) == one_by_one
     # The cases shared out among worker processes, the registrations decided here: the same rows.
     monkeypatch.setattr(BulkRebuild, "parallel_from", 1)
+    monkeypatch.setattr(BulkRebuild, "chunk", 7)  # facts sent and inserted while the rest goes on
     shared, calls = BulkRebuild._shared, []
 
     def counted(self: BulkRebuild, *args: Any) -> Any:
@@ -121,8 +122,16 @@ def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
         return shared(self, *args)
 
     monkeypatch.setattr(BulkRebuild, "_shared", counted)
+    add, added = Loader.add, []
+
+    def adding(self: Loader, table: str, rows: Any) -> None:
+        added.append(table)
+        add(self, table, rows)
+
+    monkeypatch.setattr(Loader, "add", adding)
     b.projector.workers = 3
     assert b.projector.rebuild() == events and calls == [1]
+    assert set(added) == {"responsibility_facts"} and len(added) >= 3
     assert everything(b.projector.projection.view) == one_by_one
     # Batches read the committed rows and keep their own: the same rows again.
     assert b.projector.rebuild(batch=9, bulk=False) == events
