@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from domain.petition_state import PetitionState
 
 LEVELS = ("blue", "yellow", "orange", "red")
 
 
-@dataclass(frozen=True)
-class Warning:
-    """A raised warning: its rule, level, and what it is about."""
+class Warning(NamedTuple):
+    """A raised warning: its rule, level, and what it is about (a tuple: the views work out
+    every case's warnings after each of its events)."""
 
     rule: str
     level: str

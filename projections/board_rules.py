@@ -11,8 +11,8 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from domain.directory import LEVELS
 from domain.events import ENDED
@@ -70,6 +70,23 @@ REGROUP = (
     " AND NOT EXISTS (SELECT 1 FROM {s}warning_board w WHERE w.petition_id = c.id AND w.rule = 'group'"
     " AND w.cleared_at IS NULL) ON CONFLICT DO NOTHING",
 )
+class Arrival(NamedTuple):
+    """What the cross-case rules take of a new petition (people: keyed hashes of ID numbers)."""
+
+    pid: str
+    case_number: str
+    responsible_unit: str
+    responsible_person: str
+    version: int
+    people: tuple[str, ...]
+    related_case_id: str | None
+    related_case_number: str | None
+    received_at: datetime
+    day: date
+    location_unit: str
+    category: str
+
+
 class BoardRules:
     """The projection's part for the admin-set rules: its current settings, and their statements."""
 
@@ -161,28 +178,40 @@ class BoardRules:
         assert self._key is not None
         return hmac.new(self._key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
+    def arrival(self, petition: Petition) -> Arrival:
+        """What the cross-case rules take of a new petition."""
+        people = tuple(sorted({self.person(p["id_number"]) for p in petition.petitioners
+                               if self._key is not None and p.get("id_number")}))
+        related = str(petition.related_case_id) if petition.related_case_id else None
+        return Arrival(str(petition.id), petition.case_number, petition.responsible_unit,
+                       petition.responsible_person, petition.version, people, related,
+                       petition.related_case_number, petition.received_at,
+                       petition.office_date(petition.received_at), petition.location_unit,
+                       petition.category)
+
     def registered(self, petition: Petition, at: datetime, cross: CrossCase,
                    related: Callable[[str], tuple[str, str] | None]) -> None:
         """Repeat, after final and hotspot for a new petition (after its list row), decided in
         `cross`; `related` gives a case's status and number as they stand at this event."""
-        rules, pid, who = self.current(), str(petition.id), self.who(petition, at)
-        people = sorted({self.person(p["id_number"]) for p in petition.petitioners
-                         if self._key is not None and p.get("id_number")})
-        matter = f"same matter as {petition.related_case_number}" if petition.related_case_number else ""
-        cross.repeat(petition.received_at, people, matter, rules, who)
-        if petition.related_case_id:
-            cross.after_final(related(str(petition.related_case_id)), rules, at, who)
-        day = petition.office_date(petition.received_at)
-        codes = [c for c in self._path(petition.location_unit).strip("/").split("/") if c]
-        cross.place(codes, petition.category, day.isoformat(), pid, petition.case_number)
-        cross.hotspot(self.areas(petition.location_unit), self._path, petition.category, day, rules, at, who)
+        self.arrived(self.arrival(petition), at, cross, related)
+
+    def arrived(self, new: Arrival, at: datetime, cross: CrossCase,
+                related: Callable[[str], tuple[str, str] | None]) -> None:
+        """`registered`, from what the rules take of the petition."""
+        rules, who = self.current(), self.who(new, at)
+        matter = f"same matter as {new.related_case_number}" if new.related_case_number else ""
+        cross.repeat(new.received_at, list(new.people), matter, rules, who)
+        if new.related_case_id:
+            cross.after_final(related(new.related_case_id), rules, at, who)
+        codes = [c for c in self._path(new.location_unit).strip("/").split("/") if c]
+        cross.place(codes, new.category, new.day.isoformat(), new.pid, new.case_number)
+        cross.hotspot(self.areas(new.location_unit), self._path, new.category, new.day, rules, at, who)
         cross.latest = max(cross.latest, stamp(at))
 
-    def who(self, petition: Petition, at: datetime) -> list[Any]:
+    def who(self, new: Arrival, at: datetime) -> list[Any]:
         """A board row's columns naming the new petition (the rule's own columns left None)."""
-        return [str(petition.id), petition.case_number, None, None, None, petition.responsible_unit,
-                petition.responsible_person, self._path(petition.responsible_unit), stamp(at), None,
-                petition.version]
+        return [new.pid, new.case_number, None, None, None, new.responsible_unit,
+                new.responsible_person, self._path(new.responsible_unit), stamp(at), None, new.version]
 
     def areas(self, location: str) -> list[str]:
         """The hotspot areas ("in one village/township"): the village the location is or lies in (a

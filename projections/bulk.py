@@ -18,26 +18,29 @@ and the next run starts again.
 from __future__ import annotations
 
 import gc
+import math
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable
+from datetime import datetime
+from heapq import heappop, heappush
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 import structlog
 from eventsourcing.persistence import Tracking
-from eventsourcing.utils import get_topic
 
 from domain import events as ev
 from domain.rules import RULES_TOPICS
 from domain.service import PetitionService
+from projections.board_rules import Arrival
 from projections.bulk_cases import CaseHistories, Finals, Registrations, Tables, merged
 from projections.bulk_workers import Share, work
 from projections.case_list import CaseListProjection
 from projections.store import Loader
 
 log = structlog.get_logger("projections")
-REGISTERED = get_topic(ev.Registered)
 
 
 class RebuildFailed(RuntimeError):
@@ -104,7 +107,7 @@ class BulkRebuild:
                 if petition is None:
                     registrations.rules_changed(event)
                 elif isinstance(event, ev.Registered):
-                    registrations.registered(petition, event.timestamp, notification.id)
+                    registrations.registered(board.arrival(petition), event.timestamp, notification.id)
             except Exception:
                 self._failed(notification, type(event).__name__)
                 raise
@@ -114,8 +117,9 @@ class BulkRebuild:
 
     def _shared(self, petitions: PetitionService, end: int, progress: Callable[[int], None] | None,
                 page: int, loader: Loader) -> tuple[Tables, int, int]:
-        """The cases shared out among worker processes; the registrations decided here meanwhile,
-        and the responsibility facts the workers send as they go inserted meanwhile too."""
+        """The cases shared out among worker processes. Each sends, as it goes, what the
+        cross-case rules take of its new petitions and its responsibility facts: here the rules
+        are decided in store order meanwhile, and the facts inserted."""
         assert self.projection.units is not None
         context = multiprocessing.get_context("spawn")
         units, env = dict(self.projection.units()), dict(petitions.env)
@@ -124,35 +128,41 @@ class BulkRebuild:
         try:
             for index in range(self.workers):
                 here, there = context.Pipe(duplex=False)
-                share = Share(env, units, topics, rule_topics, end, index, self.workers, page, self.chunk)
+                share = Share(env, units, topics, rule_topics, end, index, self.workers, page,
+                              self.chunk, self.projection.person_key)
                 worker = context.Process(target=work, daemon=True, name=f"rebuild-{index}",
                                          args=(share, there))
                 worker.start()
                 there.close()
                 workers.append(worker)
                 pipes.append(here)
-            gathering = Gathering(pipes, loader)
-            registrations, to_event = Registrations(self.projection.board), petitions.mapper.to_domain_event
-            position, done = 0, 0
-            mine = self._read(petitions, end, page, progress, [REGISTERED, *RULES_TOPICS])
-            for count, notification in enumerate(mine):
-                position, done = notification.id, done + (notification.topic in rule_topics)
-                event: Any = to_event(notification)
-                try:
-                    if notification.topic == REGISTERED:
-                        registrations.registered(event.mutate(None), event.timestamp, notification.id)
-                    else:
-                        registrations.rules_changed(event)
-                except Exception:
-                    self._failed(notification, type(event).__name__)
-                    raise
-                if count % 64 == 0:  # the facts come in as this goes on
-                    gathering.take(timeout=0)
-            while gathering.waiting:
-                gathering.take(timeout=None)
+            to_event = petitions.mapper.to_domain_event
+            settings = deque((n.id, to_event(n)) for n in self._read(petitions, end, page, None,
+                                                                      list(RULES_TOPICS)))
+            counted = len(settings)
+            last = settings[-1][0] if settings else 0
+            registrations, gathering = Registrations(self.projection.board), Gathering(pipes, loader)
+            while gathering.waiting or gathering.arrivals:
+                if gathering.waiting:
+                    gathering.take(timeout=None)
+                ready = gathering.ready()
+                while gathering.arrivals and gathering.arrivals[0][0] <= ready:
+                    position, at, new = heappop(gathering.arrivals)
+                    while settings and settings[0][0] < position:
+                        registrations.rules_changed(settings.popleft()[1])
+                    try:
+                        registrations.registered(new, at, position)
+                    except Exception:
+                        log.error("projection_failed_on_event", projection="bulk_rebuild",
+                                  notification_id=position, event_type="Registered", case=new.pid)
+                        raise
+                if progress is not None:
+                    progress(int(min(ready, end)))
+            while settings:
+                registrations.rules_changed(settings.popleft()[1])
             registrations.finish(gathering.finals, gathering.repeat_cleared)
             tables = merged(gathering.tables, registrations.tables())
-            return tables, max(position, gathering.last), done + gathering.counted
+            return tables, max(last, gathering.last), counted + gathering.counted
         finally:
             for worker in workers:
                 if worker.is_alive():
@@ -169,16 +179,23 @@ class BulkRebuild:
 
 
 class Gathering:
-    """What the workers send: rows that are final as they come (added to the load at once), the
-    rest of their tables, what the cross-case rules need of their cases, how many events they
-    projected and the last one's notification id."""
+    """What the workers send: what the cross-case rules take of each new petition (with how far
+    each worker has read: every arrival up to there has come), rows that are final as they come
+    (added to the load at once), the rest of their tables, what the cross-case rules need of
+    their cases, how many events they projected and the last one's notification id."""
 
     def __init__(self, pipes: list[Connection], loader: Loader) -> None:
         self.waiting, self.loader = list(pipes), loader
+        self.read = dict.fromkeys(pipes, 0)
+        self.arrivals: list[tuple[int, datetime, Arrival]] = []  # a heap, by notification id
         self.tables: Tables = {}
         self.finals: Finals = {}
         self.repeat_cleared: dict[str, str] = {}
         self.counted, self.last = 0, 0
+
+    def ready(self) -> float:
+        """Up to where every arrival has come."""
+        return min((self.read[pipe] for pipe in self.waiting), default=math.inf)
 
     def take(self, timeout: float | None) -> None:
         """Take what has come (waiting up to `timeout` seconds for something; None: until it comes)."""
@@ -188,7 +205,11 @@ class Gathering:
                 message = pipe.recv()
             except EOFError:
                 raise RebuildFailed("a rebuild worker process ended without its rows") from None
-            if message[0] == "final":
+            if message[0] == "arrivals":
+                for arrival in message[1]:
+                    heappush(self.arrivals, arrival)
+                self.read[pipe] = message[2]
+            elif message[0] == "final":
                 self.loader.add(message[1], message[2])
             elif message[0] == "rows":
                 self.tables.setdefault(message[1], []).extend(message[2])

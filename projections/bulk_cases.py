@@ -5,10 +5,11 @@ board's warnings that one case decides (projections/board.py, the group rule and
 on a settings change, skip-level, key person). It needs only its cases' events (and the settings
 events), so the cases can be shared out among processes (projections/bulk_workers.py).
 
-`Registrations` decides repeat, after final and hotspot (projections/cross_case.py) from the
-registrations alone, in store order. Two things it takes from the cases' side when they are done:
-whether a related case was final when a petition on its matter came (`finals`), and when each
-repeat warning cleared (the first event after the registration that ended the case).
+`Registrations` decides repeat, after final and hotspot (projections/cross_case.py) from what
+they take of each new petition (board_rules.Arrival), in store order. Two things it takes from
+the cases' side when they are done: whether a related case was final when a petition on its
+matter came (`finals`), and when each repeat warning cleared (the first event after the
+registration that ended the case).
 
 Both keep to what one-by-one projection writes; tests/integration/test_bulk.py compares them.
 """
@@ -25,7 +26,7 @@ from domain.events import ENDED
 from domain.petition import Petition
 from domain.petition_state import OPEN_STATUSES
 from domain.rules import WarningRules
-from projections.board_rules import KEY_PERSON, RULE_EVENTS, BoardRules
+from projections.board_rules import KEY_PERSON, RULE_EVENTS, Arrival, BoardRules
 from projections.case_list import row
 from projections.cross_case import BOARD, CLEARED, KEY_PERSON_BOARD, LEVEL, RULE, TABLE, CrossCase
 from projections.deadline_index import deadline_rows
@@ -153,16 +154,15 @@ class Registrations:
             self.settings.append((event.originator_version, stamp(event.timestamp),
                                   json.dumps(event.rules, ensure_ascii=False, sort_keys=True)))
 
-    def registered(self, petition: Petition, at: datetime, position: int) -> None:
+    def registered(self, new: Arrival, at: datetime, position: int) -> None:
         """Repeat and hotspot now; after final once the related case's history is known."""
-        pid = str(petition.id)
-        self.numbers[pid] = (position, petition.case_number)
+        self.numbers[new.pid] = (position, new.case_number)
         rules = self.rules.current()
 
-        def related(other: str) -> None:  # the case goes on changing: take its columns now
-            self.asked.append((other, position, self.rules.who(petition, at), at, rules))
+        def related(other: str) -> None:
+            self.asked.append((other, position, self.rules.who(new, at), at, rules))
 
-        self.rules.registered(petition, at, self.board, related)
+        self.rules.arrived(new, at, self.board, related)
 
     def finish(self, finals: Mapping[str, list[tuple[int, bool]]], repeat_cleared: Mapping[str, str]) -> None:
         """After final, by whether each related case was final when the petition came; repeat

@@ -19,6 +19,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from domain import events as ev
 from domain.directory import UnitInfo, ancestors
 from domain.service import PetitionService
 from projections.board_rules import BoardRules
@@ -42,6 +43,7 @@ class Share:
     count: int
     page: int = 2000
     chunk: int = 20_000  # rows per message back
+    person_key: bytes | None = None  # the views' key for petitioners' ID numbers
 
 
 # A case's share: the last byte of its id, modulo the number of shares (ids are uniform).
@@ -88,18 +90,23 @@ def work(share: Share, conn: Connection) -> None:
             unit = share.units.get(code)
             return unit.level if unit is not None else None
 
-        histories = CaseHistories(BoardRules(path, level_of, None), path)
+        rules = BoardRules(path, level_of, share.person_key)
+        histories = CaseHistories(rules, path)
         recorder, to_event = petitions.recorder, petitions.mapper.to_domain_event
         read, done = 0, 0
         while read < share.end:
             notifications = select_share(recorder, share, read + 1)
             if not notifications:
                 break
+            arrivals = []
             for n in notifications:
-                position = n.id
-                histories.event(to_event(n), n.id)
+                position, event = n.id, to_event(n)
+                petition = histories.event(event, n.id)
+                if petition is not None and isinstance(event, ev.Registered):
+                    arrivals.append((n.id, event.timestamp, rules.arrival(petition)))
                 done += n.topic not in share.rule_topics  # the settings events: counted once, there
             read, position = notifications[-1].id, 0
+            conn.send(("arrivals", arrivals, read))
             if len(histories.facts) >= share.chunk:  # final as made: into the load while the rest goes on
                 conn.send(("final", "responsibility_facts", histories.facts))
                 histories.facts = []

@@ -64,7 +64,7 @@ def fact_rows(event: Any, before: Before | None, after: Petition, path: Any,
         unit, person = before.unit, before.person
         for i, deadline in enumerate(after.deadlines):
             was = before.statuses[i] if i < len(before.statuses) else None
-            if deadline.is_petitioner_window or deadline.status == was:
+            if deadline.status == was or deadline.is_petitioner_window:
                 continue
             if deadline.status == "met":
                 found.append(("met", unit, person))
@@ -86,8 +86,10 @@ def fact_rows(event: Any, before: Before | None, after: Petition, path: Any,
             found.append(("supervised", unit, person))
         if isinstance(event, ev.Packaged):
             found.append(("packaged", unit, event.leader))
-    day = after.office_date(getattr(event, "at", after.registered_at)).isoformat()
-    dated = [(kind, unit, person, day) for kind, unit, person in found] + by_due
+    dated = by_due
+    if found:
+        day = after.office_date(getattr(event, "at", after.registered_at)).isoformat()
+        dated = [(kind, unit, person, day) for kind, unit, person in found] + by_due
     version = after.version
     return [(pid, version, seq, on, kind, unit, path(unit), person)
             for seq, (kind, unit, person, on) in enumerate(dated)]
