@@ -85,8 +85,10 @@ class BulkRebuild:
         recorder, position = petitions.recorder, 0
         topics = topics or list(self.projection.topics)
         while position < end:
-            notifications = recorder.select_notifications(start=position + 1, limit=page, stop=end,
-                                                          topics=topics)
+            # No upper bound in the query: PostgreSQL's plan for a range ending at `end` (nearly
+            # all of the table) scans and sorts it again for every page.
+            notifications = [n for n in recorder.select_notifications(start=position + 1, limit=page,
+                                                                      topics=topics) if n.id <= end]
             if not notifications:
                 return
             yield from notifications

@@ -45,6 +45,11 @@ class Share:
     chunk: int = 20_000  # rows per message back
     person_key: bytes | None = None  # the views' key for petitioners' ID numbers
 
+    @property
+    def span(self) -> int:
+        """How many notifications a worker looks at a time (about `page` of them its own)."""
+        return self.page * self.count
+
 
 # A case's share: the last byte of its id, modulo the number of shares (ids are uniform).
 SQLITE_BYTE = ("((instr('0123456789abcdef', lower(substr(originator_id, -2, 1))) - 1) * 16"
@@ -52,26 +57,29 @@ SQLITE_BYTE = ("((instr('0123456789abcdef', lower(substr(originator_id, -2, 1)))
 
 
 def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
-    """A page of the share's notifications, and the settings ones, from `start` to the end;
-    the other cases' events are left in the store (each worker would read them all otherwise)."""
+    """The share's notifications, and the settings ones, among the `share.span` from `start`: the
+    other cases' events are left in the store (each worker would read them all otherwise). A
+    bounded range rather than a LIMIT: PostgreSQL misjudges how many rows the share's condition
+    keeps and would scan and sort the rest of the table for every page."""
     topics, rules = list(share.topics), list(share.rule_topics)
+    stop = start + share.span - 1
     if isinstance(recorder, SQLiteApplicationRecorder):
         marks = ",".join("?" * len(topics)), ",".join("?" * len(rules))
         with recorder.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT rowid, * FROM {recorder.events_table_name} WHERE rowid >= ?"
                       f" AND rowid <= ? AND topic IN ({marks[0]}) AND (topic IN ({marks[1]})"
-                      f" OR {SQLITE_BYTE} % ? = ?) ORDER BY rowid LIMIT ?",
-                      [start, share.end, *topics, *rules, share.count, share.index, share.page])
+                      f" OR {SQLITE_BYTE} % ? = ?) ORDER BY rowid",
+                      [start, stop, *topics, *rules, share.count, share.index])
             return [Notification(id=row["rowid"], originator_id=recorder.convert_originator_id(
                         row["originator_id"]), originator_version=row["originator_version"],
                                  topic=row["topic"], state=row["state"]) for row in c.fetchall()]
     statement = SQL("SELECT * FROM {0}.{1} WHERE notification_id >= %s AND notification_id <= %s"
                     " AND topic = ANY(%s) AND (topic = ANY(%s)"
                     " OR get_byte(uuid_send(originator_id), 15) %% %s = %s)"
-                    " ORDER BY notification_id LIMIT %s").format(
+                    " ORDER BY notification_id").format(
         Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-        curs.execute(statement, [start, share.end, topics, rules, share.count, share.index, share.page])
+        curs.execute(statement, [start, stop, topics, rules, share.count, share.index])
         return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
                              originator_version=row["originator_version"], topic=row["topic"],
                              state=bytes(row["state"])) for row in curs.fetchall()]
@@ -95,9 +103,7 @@ def work(share: Share, conn: Connection) -> None:
         recorder, to_event = petitions.recorder, petitions.mapper.to_domain_event
         read, done = 0, 0
         while read < share.end:
-            notifications = select_share(recorder, share, read + 1)
-            if not notifications:
-                break
+            notifications = [n for n in select_share(recorder, share, read + 1) if n.id <= share.end]
             arrivals = []
             for n in notifications:
                 position, event = n.id, to_event(n)
@@ -105,7 +111,7 @@ def work(share: Share, conn: Connection) -> None:
                 if petition is not None and isinstance(event, ev.Registered):
                     arrivals.append((n.id, event.timestamp, rules.arrival(petition)))
                 done += n.topic not in share.rule_topics  # the settings events: counted once, there
-            read, position = notifications[-1].id, 0
+            read, position = min(read + share.span, share.end), 0
             conn.send(("arrivals", arrivals, read))
             if len(histories.facts) >= share.chunk:  # final as made: into the load while the rest goes on
                 conn.send(("final", "responsibility_facts", histories.facts))
