@@ -106,7 +106,8 @@ def work(share: Share, conn: Connection) -> None:
             notifications = [n for n in select_share(recorder, share, read + 1) if n.id <= share.end]
             arrivals = []
             for n in notifications:
-                position, event = n.id, to_event(n)
+                position = n.id  # first: what fails below is named by it
+                event = to_event(n)
                 petition = histories.event(event, n.id)
                 if petition is not None and isinstance(event, ev.Registered):
                     arrivals.append((n.id, event.timestamp, rules.arrival(petition)))

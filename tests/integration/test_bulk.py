@@ -15,11 +15,12 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.domain import CanCreateTimestamp
+from psycopg.sql import SQL, Identifier
 from structlog.testing import capture_logs
 
 from domain.errors import PetitionError
 from domain.rules import RULES_TOPICS, WarningRules
-from projections.bulk import BulkRebuild
+from projections.bulk import BulkRebuild, RebuildFailed
 from projections.bulk_cases import CaseHistories
 from projections.bulk_workers import Share, select_share
 from projections.runner import SQLiteCaseList
@@ -170,6 +171,30 @@ def test_a_rebuild_in_memory_that_fails_names_the_event_and_writes_nothing(
     restarted = b.projector_on_the_same_views()
     assert restarted.catch_up() == b.service.recorder.max_notification_id()
     assert everything(view) == clean
+
+
+def test_a_shared_rebuild_whose_worker_fails_names_the_event_and_writes_nothing(
+        make_service: MakeService, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker process that cannot project an event (here: a stored event made unreadable) stops
+    the rebuild with the notification's id; the other worker is stopped, nothing is written."""
+    b = Board(make_service, tmp_path)
+    busy_office(b, 6)
+    view, recorder = b.projector.projection.view, b.service.recorder
+    broken = 40
+    table = recorder.events_table_name  # type: ignore[attr-defined]
+    with recorder.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        if store == "sqlite":
+            c.execute(f"UPDATE {table} SET state = ? WHERE rowid = ?", (b"not an event", broken))
+        else:
+            c.execute(SQL("UPDATE {0}.{1} SET state = %s WHERE notification_id = %s").format(
+                Identifier(recorder.datastore.schema), Identifier(table)),  # type: ignore[attr-defined]
+                (b"not an event", broken))
+    monkeypatch.setattr(BulkRebuild, "parallel_from", 1)
+    b.projector.workers = 2
+    with pytest.raises(RebuildFailed, match=f"the rebuild failed on notification {broken} "):
+        b.projector.rebuild()
+    assert view.position(b.service.name) == 0
+    assert all(rows == [] for rows in everything(view).values())
 
 
 def test_empty_views_are_made_at_once_then_followed_event_by_event(
