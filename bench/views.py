@@ -4,10 +4,12 @@ Run from the project root (defaults are the issue's sizes; tens of minutes on 2 
 
     .venv/bin/python bench/views.py [--store sqlite|postgres|both] [--events N] [--cases N]
                                     [--only rebuild,scaling,sweep] [--explain] [--profile]
+                                    [--workers N]
 
 * rebuild: about N real petition events (encrypted, realistic shapes, see bench/view_data.py)
   are written to a fresh store; the whole case-list view set is rebuilt from them
-  (`EmbeddedProjector.rebuild`, what `petitions views rebuild` runs on both stores) and its
+  (`EmbeddedProjector.rebuild`, what `petitions views rebuild` runs on both stores, with
+  `--workers` processes, default one per core) and its
   events/s is set beside two baselines measured in the same run on the same notifications:
   fetch-only (`recorder.select_notifications` in pages) and fetch+decode (plus
   `mapper.to_domain_event`, which the cipher makes necessary for any reader). Target ≥ 0.5.
