@@ -53,13 +53,13 @@ class BulkRebuild:
     # Below this many notifications one process does it all: starting workers takes a second.
     parallel_from = 50_000
     chunk = 20_000  # rows a worker sends at a time
+    page = 2000  # notifications read at a time (by each worker: about this many of its own)
 
     def __init__(self, projection: CaseListProjection, workers: int | None = None) -> None:
         self.projection = projection
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
 
-    def run(self, petitions: PetitionService, progress: Callable[[int], None] | None = None,
-            page: int = 2000) -> int:
+    def run(self, petitions: PetitionService, progress: Callable[[int], None] | None = None) -> int:
         """Read and project every notification, then load the tables; returns how many events.
 
         The cyclic garbage collector is paused meanwhile: what is built here lives until the end,
@@ -71,7 +71,7 @@ class BulkRebuild:
             shared = self.workers > 1 and end >= self.parallel_from and self.projection.units is not None
             with self.projection.view.loading() as loader:
                 tables, position, done = (self._shared if shared else self._alone)(
-                    petitions, end, progress, page, loader)
+                    petitions, end, progress, self.page, loader)
                 if done:
                     loader.finish(Tracking(petitions.name, position), tables)
             return done
@@ -205,7 +205,7 @@ class Gathering:
             assert isinstance(pipe, Connection)
             try:
                 message = pipe.recv()
-            except EOFError:
+            except (EOFError, OSError):  # it died, perhaps in the middle of a message
                 raise RebuildFailed("a rebuild worker process ended without its rows") from None
             if message[0] == "arrivals":
                 for arrival in message[1]:

@@ -102,7 +102,15 @@ class Views(TrackingRecorder):
         """One transaction for a rebuild's rows, some added as they come, the rest at the end
         with the position (Loader); rolled back, leaving nothing, when the block fails."""
         with self.datastore.transaction(commit=True) as c:
+            self._begin_load(c)
             yield Loader(self, c)
+
+    def _begin_load(self, cursor: Any) -> None:
+        """Prepare the load's transaction (which stays open while the history is replayed)."""
+
+    # Whether a table filled at the end of a load has its secondary indexes dropped meanwhile
+    # (and built after): only where readers are never locked out by it.
+    drops_indexes = False
 
     @classmethod
     def _indexes(cls) -> list[tuple[str, str, str]]:
@@ -156,14 +164,16 @@ class Loader:
             self.added.add(table)
 
     def finish(self, tracking: Tracking, tables: Mapping[str, Sequence[Sequence[Any]]]) -> None:
-        """The other rows, and the position. A table filled only here has its secondary indexes
-        dropped while it fills and made again after: one index built from all the rows costs far
-        less than as many insertions into it as there are rows."""
+        """The other rows, and the position. On SQLite a table filled only here has its secondary
+        indexes dropped while it fills and made again after: one index built from all the rows
+        costs far less than as many insertions into it as there are rows, and readers (WAL) go
+        on reading what was committed. On PostgreSQL DROP INDEX would lock readers out of the
+        table until the commit, so the rows go into the indexed tables."""
         views, c = self.views, self.cursor
         for table, rows in tables.items():
             if not rows:
                 continue
-            if table in self.added:
+            if table in self.added or not views.drops_indexes:
                 views._load_rows(c, table, rows)
                 continue
             made = [(name, sql) for name, on, sql in views._indexes() if on == table]
@@ -205,6 +215,8 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
                 cursor.execute(for_sqlite(sql), group[0])
             else:
                 cursor.executemany(for_sqlite(sql), group)
+
+    drops_indexes = True
 
     def _load_rows(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
         # A page cache big enough for the tables' indexes while they fill (the default is 2 MB),
@@ -303,6 +315,11 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
                     cursor.execute(self._pg(sql), group[0], prepare=True)
                 else:
                     cursor.executemany(self._pg(sql), group)
+
+    def _begin_load(self, cursor: Any) -> None:
+        """The connection may sit idle in the load's transaction while the history is replayed
+        (the library ends a session idle in a transaction after a few seconds)."""
+        cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
 
     def _load_rows(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
         # COPY: the rows stream to the server in one statement, far faster than INSERTs.

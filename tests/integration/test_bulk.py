@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import signal
@@ -15,6 +16,7 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.domain import CanCreateTimestamp
+from eventsourcing.persistence import Tracking
 from psycopg.sql import SQL, Identifier
 from structlog.testing import capture_logs
 
@@ -40,6 +42,16 @@ def everything(views: Views) -> dict[str, list[tuple[str, ...]]]:
     return {table: sorted(tuple(str(v) for v in r.values())
                           for r in views.query(f"SELECT * FROM {{s}}{table}"))
             for table in SQLiteCaseList.tables}
+
+
+def index_names(views: Views) -> set[str]:
+    """The secondary indexes the view store has now."""
+    if isinstance(views, SQLiteCaseList):
+        rows = views.query("SELECT name FROM sqlite_master WHERE type = 'index'")
+    else:
+        rows = views.query("SELECT indexname AS name FROM pg_indexes WHERE schemaname = %(schema)s",
+                           {"schema": views.datastore.schema})
+    return {row["name"] for row in rows}
 
 
 def busy_office(b: Board, seed: int) -> None:
@@ -116,6 +128,7 @@ def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
     # The cases shared out among worker processes, the registrations decided here: the same rows.
     monkeypatch.setattr(BulkRebuild, "parallel_from", 1)
     monkeypatch.setattr(BulkRebuild, "chunk", 7)  # facts sent and inserted while the rest goes on
+    monkeypatch.setattr(BulkRebuild, "page", 20)  # arrivals merged across many reads of each worker
     shared, calls = BulkRebuild._shared, []
 
     def counted(self: BulkRebuild, *args: Any) -> Any:
@@ -133,6 +146,7 @@ def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
     b.projector.workers = 3
     assert b.projector.rebuild() == events and calls == [1]
     assert set(added) == {"responsibility_facts"} and len(added) >= 3
+    assert index_names(b.projector.projection.view) >= {name for name, _, _ in SQLiteCaseList._indexes()}
     assert everything(b.projector.projection.view) == one_by_one
     # Batches read the committed rows and keep their own: the same rows again.
     assert b.projector.rebuild(batch=9, bulk=False) == events
@@ -193,8 +207,26 @@ def test_a_shared_rebuild_whose_worker_fails_names_the_event_and_writes_nothing(
     b.projector.workers = 2
     with pytest.raises(RebuildFailed, match=f"the rebuild failed on notification {broken} "):
         b.projector.rebuild()
+    assert multiprocessing.active_children() == []
     assert view.position(b.service.name) == 0
     assert all(rows == [] for rows in everything(view).values())
+
+
+@pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_load_left_idle_while_the_history_is_replayed_still_commits(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """The load's transaction opens before the replay: PostgreSQL must not end the session for
+    sitting idle in it (the library sets a few seconds' limit on every connection)."""
+    b = Board(make_service, tmp_path)
+    b.register(1, location_unit="town1.v1", category="noise")
+    view = b.projector.projection.view
+    [limit] = view.query("SHOW idle_in_transaction_session_timeout")
+    seconds = int(limit["idle_in_transaction_session_timeout"].removesuffix("ms").removesuffix("s"))
+    assert 0 < seconds <= 10 and limit["idle_in_transaction_session_timeout"].endswith("s")
+    with view.loading() as loader:
+        time.sleep(seconds + 1)
+        loader.finish(Tracking(b.service.name, 1), {})
+    assert view.position(b.service.name) == 1
 
 
 def test_empty_views_are_made_at_once_then_followed_event_by_event(
