@@ -70,8 +70,8 @@ class BulkRebuild:
             end = petitions.recorder.max_notification_id() or 0
             shared = self.workers > 1 and end >= self.parallel_from and self.projection.units is not None
             with self.projection.view.loading() as loader:
-                tables, position, done = (self._shared if shared else self._alone)(
-                    petitions, end, progress, self.page, loader)
+                tables, position, done = (self._shared(petitions, end, progress, loader) if shared
+                                          else self._alone(petitions, end, progress))
                 if done:
                     loader.finish(Tracking(petitions.name, position), tables)
             return done
@@ -79,16 +79,16 @@ class BulkRebuild:
             if paused:
                 gc.enable()
 
-    def _read(self, petitions: PetitionService, end: int, page: int,
-              progress: Callable[[int], None] | None, topics: list[str] | None = None) -> Any:
+    def _read(self, petitions: PetitionService, end: int, progress: Callable[[int], None] | None,
+              topics: list[str] | None = None) -> Any:
         """Every notification of the projection's topics (or of `topics`) up to `end`, page by page."""
         recorder, position = petitions.recorder, 0
         topics = topics or list(self.projection.topics)
         while position < end:
             # No upper bound in the query: PostgreSQL's plan for a range ending at `end` (nearly
             # all of the table) scans and sorts it again for every page.
-            notifications = [n for n in recorder.select_notifications(start=position + 1, limit=page,
-                                                                      topics=topics) if n.id <= end]
+            notifications = [n for n in recorder.select_notifications(
+                start=position + 1, limit=self.page, topics=topics) if n.id <= end]
             if not notifications:
                 return
             yield from notifications
@@ -96,13 +96,13 @@ class BulkRebuild:
             if progress is not None:
                 progress(position)
 
-    def _alone(self, petitions: PetitionService, end: int, progress: Callable[[int], None] | None,
-               page: int, loader: Loader) -> tuple[Tables, int, int]:
+    def _alone(self, petitions: PetitionService, end: int,
+               progress: Callable[[int], None] | None) -> tuple[Tables, int, int]:
         """Both halves in this process, event by event."""
         board, to_event = self.projection.board, petitions.mapper.to_domain_event
         histories, registrations = CaseHistories(board, self.projection.path), Registrations(board)
         position, done = 0, 0
-        for notification in self._read(petitions, end, page, progress):
+        for notification in self._read(petitions, end, progress):
             event = to_event(notification)
             try:
                 petition = histories.event(event, notification.id)
@@ -111,27 +111,26 @@ class BulkRebuild:
                 elif isinstance(event, ev.Registered):
                     registrations.registered(board.arrival(petition), event.timestamp, notification.id)
             except Exception:
-                self._failed(notification, type(event).__name__)
+                self._failed(notification.id, type(event).__name__, str(notification.originator_id))
                 raise
             position, done = notification.id, done + 1
         registrations.finish(histories.finals, histories.repeat_cleared)
         return merged(histories.tables(), registrations.tables()), position, done
 
     def _shared(self, petitions: PetitionService, end: int, progress: Callable[[int], None] | None,
-                page: int, loader: Loader) -> tuple[Tables, int, int]:
+                loader: Loader) -> tuple[Tables, int, int]:
         """The cases shared out among worker processes. Each sends, as it goes, what the
         cross-case rules take of its new petitions and its responsibility facts: here the rules
         are decided in store order meanwhile, and the facts inserted."""
         assert self.projection.units is not None
         context = multiprocessing.get_context("spawn")
         units, env = dict(self.projection.units()), dict(petitions.env)
-        rule_topics, topics = frozenset(RULES_TOPICS), tuple(self.projection.topics)
         workers, pipes = [], []
         try:
             for index in range(self.workers):
                 here, there = context.Pipe(duplex=False)
-                share = Share(env, units, topics, rule_topics, end, index, self.workers, page,
-                              self.chunk, self.projection.person_key)
+                share = Share(env, units, tuple(self.projection.topics), end, index, self.workers,
+                              self.page, self.chunk, self.projection.person_key)
                 worker = context.Process(target=work, daemon=True, name=f"rebuild-{index}",
                                          args=(share, there))
                 worker.start()
@@ -139,8 +138,8 @@ class BulkRebuild:
                 workers.append(worker)
                 pipes.append(here)
             to_event = petitions.mapper.to_domain_event
-            settings = deque((n.id, to_event(n)) for n in self._read(petitions, end, page, None,
-                                                                      list(RULES_TOPICS)))
+            settings = deque((n.id, to_event(n))
+                             for n in self._read(petitions, end, None, list(RULES_TOPICS)))
             counted = len(settings)
             last = settings[-1][0] if settings else 0
             registrations, gathering = Registrations(self.projection.board), Gathering(pipes, loader)
@@ -155,8 +154,7 @@ class BulkRebuild:
                     try:
                         registrations.registered(new, at, position)
                     except Exception:
-                        log.error("projection_failed_on_event", projection="bulk_rebuild",
-                                  notification_id=position, event_type="Registered", case=new.pid)
+                        self._failed(position, "Registered", new.pid)
                         raise
                 if progress is not None:
                     progress(int(min(ready, end)))
@@ -174,10 +172,9 @@ class BulkRebuild:
                 pipe.close()
 
     @staticmethod
-    def _failed(notification: Any, event_type: str) -> None:
+    def _failed(notification_id: int, event_type: str, case: str) -> None:
         log.error("projection_failed_on_event", projection="bulk_rebuild",
-                  notification_id=notification.id, event_type=event_type,
-                  case=str(notification.originator_id))
+                  notification_id=notification_id, event_type=event_type, case=case)
 
 
 class Gathering:

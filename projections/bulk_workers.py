@@ -21,6 +21,7 @@ from psycopg.sql import SQL, Identifier
 
 from domain import events as ev
 from domain.directory import UnitInfo, ancestors
+from domain.rules import RULES_TOPICS
 from domain.service import PetitionService
 from projections.board_rules import BoardRules
 from projections.bulk_cases import CaseHistories
@@ -37,7 +38,6 @@ class Share:
     env: dict[str, str]
     units: dict[str, UnitInfo]
     topics: tuple[str, ...]
-    rule_topics: frozenset[str]
     end: int
     index: int
     count: int
@@ -61,7 +61,7 @@ def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
     other cases' events are left in the store (each worker would read them all otherwise). A
     bounded range rather than a LIMIT: PostgreSQL misjudges how many rows the share's condition
     keeps and would scan and sort the rest of the table for every page."""
-    topics, rules = list(share.topics), list(share.rule_topics)
+    topics, rules = list(share.topics), list(RULES_TOPICS)
     stop = start + share.span - 1
     if isinstance(recorder, SQLiteApplicationRecorder):
         marks = ",".join("?" * len(topics)), ",".join("?" * len(rules))
@@ -111,7 +111,7 @@ def work(share: Share, conn: Connection) -> None:
                 petition = histories.event(event, n.id)
                 if petition is not None and isinstance(event, ev.Registered):
                     arrivals.append((n.id, event.timestamp, rules.arrival(petition)))
-                done += n.topic not in share.rule_topics  # the settings events: counted once, there
+                done += n.topic not in RULES_TOPICS  # the settings events: counted once, there
             read, position = min(read + share.span, share.end), 0
             conn.send(("arrivals", arrivals, read))
             if len(histories.facts) >= share.chunk:  # final as made: into the load while the rest goes on
