@@ -16,9 +16,11 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS {s}responsibility_facts ("
     " petition_id TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL, day TEXT NOT NULL,"
     " kind TEXT NOT NULL, unit TEXT NOT NULL, unit_path TEXT NOT NULL, person TEXT NOT NULL,"
-    " PRIMARY KEY (petition_id, version, seq))",
-    "CREATE INDEX IF NOT EXISTS responsibility_day ON {s}responsibility_facts (day, unit_path)",
+    " PRIMARY KEY (day, petition_id, version, seq)){clustered}",
 )
+# Keyed by day first, and on SQLite kept in that order (the table is its key's tree): the summaries
+# read a period, and a rebuild's facts, coming in about the order of their days, go in at the end
+# of the tree rather than anywhere in it.
 FACT_COLUMNS = ("petition_id", "version", "seq", "day", "kind", "unit", "unit_path", "person")
 INSERT_FACT = (
     "INSERT INTO {s}responsibility_facts VALUES (%(petition_id)s, %(version)s, %(seq)s, %(day)s,"

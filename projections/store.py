@@ -38,7 +38,7 @@ def stamp(moment: datetime) -> str:
 @lru_cache(maxsize=1024)
 def for_sqlite(sql: str) -> str:
     """The statement in SQLite's dialect (remembered: the same few statements run per event)."""
-    return _PARAM.sub(r":\1", sql.replace("{s}", ""))
+    return _PARAM.sub(r":\1", sql.replace("{s}", "").replace("{clustered}", " WITHOUT ROWID"))
 
 
 def runs(statements: Sequence[Statement]) -> Iterator[tuple[str, list[Mapping[str, Any]]]]:
@@ -103,10 +103,16 @@ class Views(TrackingRecorder):
         with the position (Loader); rolled back, leaving nothing, when the block fails."""
         with self.datastore.transaction(commit=True) as c:
             self._begin_load(c)
-            yield Loader(self, c)
+            try:
+                yield Loader(self, c)
+            finally:
+                self._end_load(c)
 
     def _begin_load(self, cursor: Any) -> None:
         """Prepare the load's transaction (which stays open while the history is replayed)."""
+
+    def _end_load(self, cursor: Any) -> None:
+        """Undo what `_begin_load` set for the connection (before the commit or rollback)."""
 
     # Whether a table filled at the end of a load has its secondary indexes dropped meanwhile
     # (and built after): only where readers are never locked out by it.
@@ -190,6 +196,7 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        self._usual_cache = -2000  # SQLite's default page cache (2 MB), until a load reads it
 
     def construct_create_table_statements(self) -> list[str]:
         """The tracking table and the view's tables."""
@@ -218,16 +225,20 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
 
     drops_indexes = True
 
-    def _load_rows(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
-        # A page cache big enough for the tables' indexes while they fill (the default is 2 MB),
-        # given back after: the connection stays in the server's pool.
+    def _begin_load(self, cursor: Any) -> None:
+        """A page cache big enough for the tables' indexes while they fill (the default is 2 MB),
+        for the whole load: made smaller between two batches of rows, it would write the
+        transaction's pages out and read them back for the next batch."""
         cursor.execute("PRAGMA cache_size")
-        usual = cursor.fetchone()[0]
+        self._usual_cache = int(cursor.fetchone()[0])
         cursor.execute("PRAGMA cache_size = -262144")
-        try:
-            cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
-        finally:
-            cursor.execute(f"PRAGMA cache_size = {int(usual)}")
+
+    def _end_load(self, cursor: Any) -> None:
+        """The usual page cache again: the connection stays in the server's pool."""
+        cursor.execute(f"PRAGMA cache_size = {self._usual_cache}")
+
+    def _load_rows(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
 
     def reset(self, application_name: str) -> None:
         """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
@@ -239,7 +250,7 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
 
 @lru_cache(maxsize=1024)
 def _prefixed(sql: str, prefix: str) -> str:
-    return sql.replace("{s}", prefix)
+    return sql.replace("{s}", prefix).replace("{clustered}", "")
 
 
 CREATE_LOCK = int.from_bytes(hashlib.sha256(b"petitions:create-tables").digest()[:8], "big",
