@@ -161,8 +161,7 @@ class BulkRebuild:
             while settings:
                 registrations.rules_changed(settings.popleft()[1])
             registrations.finish(gathering.finals, gathering.repeat_cleared)
-            tables = merged(gathering.tables, registrations.tables())
-            return tables, max(last, gathering.last), counted + gathering.counted
+            return registrations.tables(), max(last, gathering.last), counted + gathering.counted
         finally:
             for worker in workers:
                 if worker.is_alive():
@@ -179,15 +178,14 @@ class BulkRebuild:
 
 class Gathering:
     """What the workers send: what the cross-case rules take of each new petition (with how far
-    each worker has read: every arrival up to there has come), rows that are final as they come
-    (added to the load at once), the rest of their tables, what the cross-case rules need of
-    their cases, how many events they projected and the last one's notification id."""
+    each worker has read: every arrival up to there has come), their tables' rows (added to the
+    load as they come: facts while the history is replayed, the rest after), what the cross-case
+    rules need of their cases, how many events they projected and the last one's notification id."""
 
     def __init__(self, pipes: list[Connection], loader: Loader) -> None:
         self.waiting, self.loader = list(pipes), loader
         self.read = dict.fromkeys(pipes, 0)
         self.arrivals: list[tuple[int, datetime, Arrival]] = []  # a heap, by notification id
-        self.tables: Tables = {}
         self.finals: Finals = {}
         self.repeat_cleared: dict[str, str] = {}
         self.counted, self.last = 0, 0
@@ -208,10 +206,8 @@ class Gathering:
                 for arrival in message[1]:
                     heappush(self.arrivals, arrival)
                 self.read[pipe] = message[2]
-            elif message[0] == "final":
-                self.loader.add(message[1], message[2])
             elif message[0] == "rows":
-                self.tables.setdefault(message[1], []).extend(message[2])
+                self.loader.add(message[1], message[2])
             elif message[0] == "done":
                 self.repeat_cleared.update(message[1])
                 self.finals.update(message[2])

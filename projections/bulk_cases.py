@@ -17,7 +17,7 @@ Both keep to what one-by-one projection writes; tests/integration/test_bulk.py c
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -126,14 +126,16 @@ class CaseHistories:
 
     def tables(self) -> Tables:
         """The cases' tables, in the tables' column order."""
-        return {
-            "case_list": [tuple(row(p, self.path).values()) for p in self.cases.values()],
-            "deadline_index": [tuple(d.values()) for p in self.cases.values() for d in deadline_rows(p)],
-            "responsibility_facts": self.facts,
-            "warning_board": self.board.all_rows(BOARD),
-            "key_person_board": self.board.all_rows(KEY_PERSON_BOARD),
-            "case_ended": list(self.ended.items()),
-        }
+        return dict(self.made())
+
+    def made(self) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+        """`tables`, one table at a time, each made when asked for."""
+        yield "responsibility_facts", self.facts
+        yield "case_list", [tuple(row(p, self.path).values()) for p in self.cases.values()]
+        yield "deadline_index", [tuple(d.values()) for p in self.cases.values() for d in deadline_rows(p)]
+        yield "warning_board", self.board.all_rows(BOARD)
+        yield "key_person_board", self.board.all_rows(KEY_PERSON_BOARD)
+        yield "case_ended", list(self.ended.items())
 
 
 class Registrations:

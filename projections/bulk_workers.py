@@ -13,6 +13,7 @@ import gc
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
+from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import Notification
@@ -51,35 +52,43 @@ class Share:
         return self.page * self.count
 
 
-# A case's share: the last byte of its id, modulo the number of shares (ids are uniform).
-SQLITE_BYTE = ("((instr('0123456789abcdef', lower(substr(originator_id, -2, 1))) - 1) * 16"
-               " + instr('0123456789abcdef', lower(substr(originator_id, -1, 1))) - 1)")
+def bounds(share: Share) -> tuple[UUID, UUID]:
+    """The lowest and highest case id of the share: the ids' first byte split in `count` even
+    ranges (case ids are uniform). A range, not a hash: the store compares it for each event it
+    looks at far faster than it would work out anything from the id."""
+    low, high = 256 * share.index // share.count, 256 * (share.index + 1) // share.count
+    return UUID(int=low << 120), UUID(int=(high << 120) - 1)
+
+
+def dashed(hex_id: str) -> str:
+    """A case id stored as 32 hex digits, as str(UUID) writes it."""
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
 def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
     """The share's notifications, and the settings ones, among the `share.span` from `start`: the
     other cases' events are left in the store (each worker would read them all otherwise). A
     bounded range rather than a LIMIT: PostgreSQL misjudges how many rows the share's condition
-    keeps and would scan and sort the rest of the table for every page."""
+    keeps and would scan and sort the rest of the table for every page. On SQLite the case ids
+    (stored as hex) stay text, as the rebuild wants them: a UUID made of each would cost more."""
     topics, rules = list(share.topics), list(RULES_TOPICS)
-    stop = start + share.span - 1
+    stop, (low, high) = start + share.span - 1, bounds(share)
     if isinstance(recorder, SQLiteApplicationRecorder):
         marks = ",".join("?" * len(topics)), ",".join("?" * len(rules))
         with recorder.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT rowid, * FROM {recorder.events_table_name} WHERE rowid >= ?"
                       f" AND rowid <= ? AND topic IN ({marks[0]}) AND (topic IN ({marks[1]})"
-                      f" OR {SQLITE_BYTE} % ? = ?) ORDER BY rowid",
-                      [start, stop, *topics, *rules, share.count, share.index])
-            return [Notification(id=row["rowid"], originator_id=recorder.convert_originator_id(
-                        row["originator_id"]), originator_version=row["originator_version"],
-                                 topic=row["topic"], state=row["state"]) for row in c.fetchall()]
+                      " OR originator_id BETWEEN ? AND ?) ORDER BY rowid",
+                      [start, stop, *topics, *rules, low.hex, high.hex])
+            return [Notification(id=row["rowid"], originator_id=dashed(row["originator_id"]),
+                                 originator_version=row["originator_version"], topic=row["topic"],
+                                 state=row["state"]) for row in c.fetchall()]
     statement = SQL("SELECT * FROM {0}.{1} WHERE notification_id >= %s AND notification_id <= %s"
-                    " AND topic = ANY(%s) AND (topic = ANY(%s)"
-                    " OR get_byte(uuid_send(originator_id), 15) %% %s = %s)"
+                    " AND topic = ANY(%s) AND (topic = ANY(%s) OR originator_id BETWEEN %s AND %s)"
                     " ORDER BY notification_id").format(
         Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-        curs.execute(statement, [start, stop, topics, rules, share.count, share.index])
+        curs.execute(statement, [start, stop, topics, rules, low, high])
         return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
                              originator_version=row["originator_version"], topic=row["topic"],
                              state=bytes(row["state"])) for row in curs.fetchall()]
@@ -115,9 +124,9 @@ def work(share: Share, conn: Connection) -> None:
             read, position = min(read + share.span, share.end), 0
             conn.send(("arrivals", arrivals, read))
             if len(histories.facts) >= share.chunk:  # final as made: into the load while the rest goes on
-                conn.send(("final", "responsibility_facts", histories.facts))
+                conn.send(("rows", "responsibility_facts", histories.facts))
                 histories.facts = []
-        for table, rows in histories.tables().items():
+        for table, rows in histories.made():  # each table sent as soon as it is made
             for start in range(0, len(rows), share.chunk):
                 conn.send(("rows", table, rows[start:start + share.chunk]))
         conn.send(("done", histories.repeat_cleared, histories.finals, done, read))

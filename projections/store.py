@@ -114,8 +114,8 @@ class Views(TrackingRecorder):
     def _end_load(self, cursor: Any) -> None:
         """Undo what `_begin_load` set for the connection (before the commit or rollback)."""
 
-    # Whether a table filled at the end of a load has its secondary indexes dropped meanwhile
-    # (and built after): only where readers are never locked out by it.
+    # Whether a load drops a table's secondary indexes while it fills it (and builds them after):
+    # only where readers are never locked out by it.
     drops_indexes = False
 
     @classmethod
@@ -156,39 +156,39 @@ class Views(TrackingRecorder):
 
 
 class Loader:
-    """A rebuild's rows going into the views in one transaction (Views.loading)."""
+    """A rebuild's rows going into the views in one transaction (Views.loading).
+
+    On SQLite a table's secondary indexes are dropped before its first rows and made again at
+    the end: one index built from all the rows costs far less than as many insertions into it as
+    there are rows, and readers (WAL) go on reading what was committed. On PostgreSQL DROP INDEX
+    would lock readers out of the table until the commit, so the rows go into the indexed tables."""
 
     def __init__(self, views: Views, cursor: Any) -> None:
         self.views, self.cursor = views, cursor
         self.added: set[str] = set()
+        self.dropped: list[str] = []  # the statements that make the dropped indexes again
 
     def add(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Rows that are final as soon as they are made, inserted now (the table's indexes kept:
-        readers of other tables are never locked out meanwhile)."""
-        if rows:
-            self.views._load_rows(self.cursor, table, rows)
-            self.added.add(table)
+        """Rows of a table, inserted now (those that are final as soon as they are made, and the
+        rest as they come, while the rows of other tables are still being made)."""
+        if not rows:
+            return
+        views = self.views
+        if table not in self.added and views.drops_indexes:
+            for name, on, sql in views._indexes():
+                if on == table:
+                    self.cursor.execute(views.dialect(f"DROP INDEX IF EXISTS {{s}}{name}"))
+                    self.dropped.append(sql)
+        views._load_rows(self.cursor, table, rows)
+        self.added.add(table)
 
     def finish(self, tracking: Tracking, tables: Mapping[str, Sequence[Sequence[Any]]]) -> None:
-        """The other rows, and the position. On SQLite a table filled only here has its secondary
-        indexes dropped while it fills and made again after: one index built from all the rows
-        costs far less than as many insertions into it as there are rows, and readers (WAL) go
-        on reading what was committed. On PostgreSQL DROP INDEX would lock readers out of the
-        table until the commit, so the rows go into the indexed tables."""
-        views, c = self.views, self.cursor
+        """The other rows, the dropped indexes made again, and the position."""
         for table, rows in tables.items():
-            if not rows:
-                continue
-            if table in self.added or not views.drops_indexes:
-                views._load_rows(c, table, rows)
-                continue
-            made = [(name, sql) for name, on, sql in views._indexes() if on == table]
-            for name, _ in made:
-                c.execute(views.dialect(f"DROP INDEX IF EXISTS {{s}}{name}"))
-            views._load_rows(c, table, rows)
-            for _, sql in made:
-                c.execute(views.dialect(sql))
-        views._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+            self.add(table, rows)
+        for sql in self.dropped:
+            self.cursor.execute(self.views.dialect(sql))
+        self.views._insert_tracking(self.cursor, tracking)  # type: ignore[attr-defined]
 
 
 class SQLiteViews(SQLiteTrackingRecorder, Views):

@@ -145,7 +145,9 @@ def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
     monkeypatch.setattr(Loader, "add", adding)
     b.projector.workers = 3
     assert b.projector.rebuild() == events and calls == [1]
-    assert set(added) == {"responsibility_facts"} and len(added) >= 3
+    # The facts went in while the history was replayed, the other tables' rows as they came.
+    assert set(added) >= {"responsibility_facts", "case_list", "deadline_index", "warning_board"}
+    assert added[:added.index("case_list")].count("responsibility_facts") >= 3
     assert index_names(b.projector.projection.view) >= {name for name, _, _ in SQLiteCaseList._indexes()}
     assert everything(b.projector.projection.view) == one_by_one
     # Batches read the committed rows and keep their own: the same rows again.
@@ -268,7 +270,7 @@ def test_the_workers_of_a_rebuild_share_the_cases_and_all_read_the_settings(
         return got
 
     shares = [share(index) for index in range(3)]
-    cases = [{n.originator_id for n in got if n.id not in settings} for got in shares]
+    cases = [{str(n.originator_id) for n in got if n.id not in settings} for got in shares]
     assert all(len(c) >= 5 for c in cases), [len(c) for c in cases]
     assert not (cases[0] & cases[1] or cases[1] & cases[2] or cases[0] & cases[2])
     assert sorted(n.id for got in shares for n in got if n.id not in settings) == \
@@ -276,7 +278,7 @@ def test_the_workers_of_a_rebuild_share_the_cases_and_all_read_the_settings(
     assert all({n.id for n in got} >= settings for got in shares)
     by_id = {n.id: n for n in everything_read}
     assert all(n.state == by_id[n.id].state and n.topic == by_id[n.id].topic
-               and n.originator_id == by_id[n.id].originator_id for got in shares for n in got)
+               and str(n.originator_id) == str(by_id[n.id].originator_id) for got in shares for n in got)
 
 
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
