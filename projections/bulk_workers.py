@@ -60,17 +60,12 @@ def bounds(share: Share) -> tuple[UUID, UUID]:
     return UUID(int=low << 120), UUID(int=(high << 120) - 1)
 
 
-def dashed(hex_id: str) -> str:
-    """A case id stored as 32 hex digits, as str(UUID) writes it."""
-    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
-
-
 def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
     """The share's notifications, and the settings ones, among the `share.span` from `start`: the
     other cases' events are left in the store (each worker would read them all otherwise). A
     bounded range rather than a LIMIT: PostgreSQL misjudges how many rows the share's condition
     keeps and would scan and sort the rest of the table for every page. On SQLite the case ids
-    (stored as hex) stay text, as the rebuild wants them: a UUID made of each would cost more."""
+    stay as stored (hex): the mapper makes each event's UUID from it."""
     topics, rules = list(share.topics), list(RULES_TOPICS)
     stop, (low, high) = start + share.span - 1, bounds(share)
     if isinstance(recorder, SQLiteApplicationRecorder):
@@ -80,7 +75,7 @@ def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
                       f" AND rowid <= ? AND topic IN ({marks[0]}) AND (topic IN ({marks[1]})"
                       " OR originator_id BETWEEN ? AND ?) ORDER BY rowid",
                       [start, stop, *topics, *rules, low.hex, high.hex])
-            return [Notification(id=row["rowid"], originator_id=dashed(row["originator_id"]),
+            return [Notification(id=row["rowid"], originator_id=row["originator_id"],
                                  originator_version=row["originator_version"], topic=row["topic"],
                                  state=row["state"]) for row in c.fetchall()]
     statement = SQL("SELECT * FROM {0}.{1} WHERE notification_id >= %s AND notification_id <= %s"

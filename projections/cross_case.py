@@ -164,8 +164,10 @@ class CrossCase:
             if full and village_free:  # the windows' petitions join the standing hotspot, or make one
                 cluster = standing.pid if standing else pid
                 low, high = min(a for a, _ in full), max(b for _, b in full)
+                joined = self.members[(area, category, cluster)].joined
                 for d, other, number in within(listed_days, low, high):
-                    self._join(area, category, cluster, other, number, d)
+                    if other not in joined:  # most have, at each new petition of a hotspot
+                        self._join(area, category, cluster, other, number, d)
             if standing is not None and self.members[(area, category, standing.pid)].any_within(*reach):
                 self._join(area, category, standing.pid, pid, case_number, on)
             own = self.members.get((area, category, pid))

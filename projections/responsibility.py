@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain import events as ev
 from domain.petition import Petition
@@ -26,16 +25,16 @@ INSERT_FACT = (
     "INSERT INTO {s}responsibility_facts VALUES (%(petition_id)s, %(version)s, %(seq)s, %(day)s,"
     " %(kind)s, %(unit)s, %(unit_path)s, %(person)s) ON CONFLICT DO NOTHING"
 )
-ENDINGS = (ev.Closed, ev.RereviewDecided, ev.Redirected, ev.Declined)
+ENDINGS = frozenset({ev.Closed, ev.RereviewDecided, ev.Redirected, ev.Declined})
 KINDS = ("received", "closed", "met", "missed", "satisfied", "basically_satisfied", "dissatisfied",
          "escalated", "supervised", "packaged")
 # Each verdict on a deadline again, dated by its due date: summaries count deadlines by due date.
 DUE_KINDS = ("due_met", "due_missed")
 
 
-@dataclass(frozen=True)
-class Before:
-    """What the projection needs of a petition just before an event."""
+class Before(NamedTuple):
+    """What the projection needs of a petition just before an event (a tuple: a rebuild makes one
+    for every event of the history)."""
 
     unit: str
     person: str
@@ -46,7 +45,7 @@ class Before:
     def of(cls, petition: Petition, warnings: dict[tuple[str, str], str]) -> Before:
         """Take it from the petition (and the warnings it raised, worked out by the caller)."""
         return cls(petition.responsible_unit, petition.responsible_person,
-                   tuple(d.status for d in petition.deadlines), warnings)
+                   tuple([d.status for d in petition.deadlines]), warnings)
 
 
 def facts(event: Any, before: Before | None, after: Petition, path: Any) -> list[Statement]:
@@ -63,30 +62,31 @@ def fact_rows(event: Any, before: Before | None, after: Petition, path: Any,
     if before is None:
         found.append(("received", after.receiving_unit, after.registered_by))
     else:
-        unit, person = before.unit, before.person
+        unit, person, was = before.unit, before.person, before.statuses
+        cls = type(event)  # none of these events has a subclass
+        sweep = cls is ev.DeadlineMissed
         for i, deadline in enumerate(after.deadlines):
-            was = before.statuses[i] if i < len(before.statuses) else None
-            if deadline.status == was or deadline.is_petitioner_window:
+            status = deadline.status
+            if (i < len(was) and status == was[i]) or deadline.is_petitioner_window:
                 continue
-            if deadline.status == "met":
+            if status == "met":
                 found.append(("met", unit, person))
-            elif deadline.status == "missed" and not isinstance(event, ev.DeadlineMissed):
+            elif status == "missed" and not sweep:
                 found.append(("missed", unit, person))  # closed late, the sweep never saw it
-            if deadline.status in ("met", "missed"):
-                charged = ((event.responsible_unit, event.responsible_person)
-                           if isinstance(event, ev.DeadlineMissed) else (unit, person))
-                by_due.append((f"due_{deadline.status}", *charged, deadline.due.isoformat()))
-        if isinstance(event, ev.DeadlineMissed):
+            if status == "met" or status == "missed":
+                charged = (event.responsible_unit, event.responsible_person) if sweep else (unit, person)
+                by_due.append((f"due_{status}", *charged, deadline.due.isoformat()))
+        if sweep:
             found.append(("missed", event.responsible_unit, event.responsible_person))
-        if isinstance(event, ENDINGS):
+        elif cls in ENDINGS:
             found.append(("closed", unit, person))
-        if isinstance(event, ev.Rated):
+        elif cls is ev.Rated:
             found.append((event.satisfaction, unit, person))
-        if isinstance(event, ev.Escalated):
+        elif cls is ev.Escalated:
             found.append(("escalated", unit, person))
-        if isinstance(event, ev.Supervised):
+        elif cls is ev.Supervised:
             found.append(("supervised", unit, person))
-        if isinstance(event, ev.Packaged):
+        elif cls is ev.Packaged:
             found.append(("packaged", unit, event.leader))
     dated = by_due
     if found:

@@ -270,7 +270,7 @@ def test_the_workers_of_a_rebuild_share_the_cases_and_all_read_the_settings(
         return got
 
     shares = [share(index) for index in range(3)]
-    cases = [{str(n.originator_id) for n in got if n.id not in settings} for got in shares]
+    cases = [{UUID(str(n.originator_id)) for n in got if n.id not in settings} for got in shares]
     assert all(len(c) >= 5 for c in cases), [len(c) for c in cases]
     assert not (cases[0] & cases[1] or cases[1] & cases[2] or cases[0] & cases[2])
     assert sorted(n.id for got in shares for n in got if n.id not in settings) == \
@@ -278,7 +278,7 @@ def test_the_workers_of_a_rebuild_share_the_cases_and_all_read_the_settings(
     assert all({n.id for n in got} >= settings for got in shares)
     by_id = {n.id: n for n in everything_read}
     assert all(n.state == by_id[n.id].state and n.topic == by_id[n.id].topic
-               and str(n.originator_id) == str(by_id[n.id].originator_id) for got in shares for n in got)
+               and UUID(str(n.originator_id)) == by_id[n.id].originator_id for got in shares for n in got)
 
 
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
