@@ -43,6 +43,10 @@ from projections.store import Loader
 log = structlog.get_logger("projections")
 
 
+# The tables this process adds rows to as well (the cross-case rules' warnings).
+SHARED_TABLES = frozenset({"warning_board"})
+
+
 class RebuildFailed(RuntimeError):
     """A worker process of a rebuild failed (it logged the event it failed on)."""
 
@@ -156,6 +160,10 @@ class BulkRebuild:
                     except Exception:
                         self._failed(position, "Registered", new.pid)
                         raise
+                final = registrations.board
+                if len(final.person_rows) + len(final.member_rows) >= self.chunk:
+                    for table, rows in registrations.final().items():  # into the load meanwhile
+                        loader.add(table, rows)
                 if progress is not None:
                     progress(int(min(ready, end)))
             while settings:
@@ -187,6 +195,7 @@ class Gathering:
         self.read = dict.fromkeys(pipes, 0)
         self.arrivals: list[tuple[int, datetime, Arrival]] = []  # a heap, by notification id
         self.finals: Finals = {}
+        self.sent: dict[str, int] = {}  # by table: how many workers sent all their rows of it
         self.repeat_cleared: dict[str, str] = {}
         self.counted, self.last = 0, 0
 
@@ -208,6 +217,10 @@ class Gathering:
                 self.read[pipe] = message[2]
             elif message[0] == "rows":
                 self.loader.add(message[1], message[2])
+            elif message[0] == "sent":  # a worker sent all its rows of a table
+                self.sent[message[1]] = self.sent.get(message[1], 0) + 1
+                if self.sent[message[1]] == len(self.read) and message[1] not in SHARED_TABLES:
+                    self.loader.complete(message[1])
             elif message[0] == "done":
                 self.repeat_cleared.update(message[1])
                 self.finals.update(message[2])

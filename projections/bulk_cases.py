@@ -185,14 +185,21 @@ class Registrations:
                 if cleared is not None and r[RULE] == "repeat" and r[CLEARED] is None:
                     r[CLEARED] = cleared
 
+    def final(self) -> Tables:
+        """The rows final as soon as made (the petitioner index, the hotspots' members), those
+        made since the last call."""
+        board = self.board
+        made: Tables = {"petitioner_index": board.person_rows, "hotspot_members": board.member_rows}
+        board.person_rows, board.member_rows = [], []
+        return made
+
     def tables(self) -> Tables:
         """The tables the cross-case rules make (their warning rows go with the cases' ones)."""
         return {
+            **self.final(),
             "warning_board": self.board.all_rows(BOARD),
             "board_settings": self.settings,
-            "petitioner_index": self.board.person_rows,
             "hotspots": self.board.hotspot_rows(),
-            "hotspot_members": self.board.member_rows(),
         }
 
 

@@ -124,6 +124,7 @@ def work(share: Share, conn: Connection) -> None:
         for table, rows in histories.made():  # each table sent as soon as it is made
             for start in range(0, len(rows), share.chunk):
                 conn.send(("rows", table, rows[start:start + share.chunk]))
+            conn.send(("sent", table))
         conn.send(("done", histories.repeat_cleared, histories.finals, done, read))
         petitions.close()
     except BaseException as error:

@@ -63,7 +63,8 @@ class CrossCase:
     rows: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     keys: set[tuple[str, str, str, str, int]] = field(default_factory=set)
     people: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
-    person_rows: list[tuple[str, str, str, str]] = field(default_factory=list)
+    person_rows: list[tuple[Any, ...]] = field(default_factory=list)  # a rebuild's, as made
+    member_rows: list[tuple[Any, ...]] = field(default_factory=list)  # as person_rows, of members
     area_days: dict[tuple[str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
     hotspots: dict[tuple[str, str], list[Hotspot]] = field(default_factory=lambda: defaultdict(list))
     members: dict[tuple[str, str, str], Cluster] = field(default_factory=lambda: defaultdict(Cluster))
@@ -199,6 +200,8 @@ class CrossCase:
 
     def _join(self, area: str, category: str, cluster: str, pid: str, number: str, day: str) -> None:
         joined = self.members[(area, category, cluster)].join(pid, number, day)
+        if joined and self.source is None:  # a rebuild's table, final as made: a member stays one
+            self.member_rows.append((area, category, cluster, pid, number, day))
         if joined and self.log is not None:
             self.log.append((ADD_MEMBER, {"area": area, "category": category, "cluster": cluster,
                                           "petition_id": pid, "case_number": number, "received_on": day}))
@@ -290,12 +293,6 @@ class CrossCase:
         """The hotspots table."""
         return [(h.area, h.category, h.pid, h.version, h.last_day)
                 for spots in self.hotspots.values() for h in spots]
-
-    def member_rows(self) -> list[tuple[Any, ...]]:
-        """The hotspot_members table."""
-        return [(area, category, cluster, pid, number, day)
-                for (area, category, cluster), members in self.members.items()
-                for pid, (number, day) in members.joined.items()]
 
 
 def utc(moment: datetime) -> str:

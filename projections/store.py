@@ -166,7 +166,7 @@ class Loader:
     def __init__(self, views: Views, cursor: Any) -> None:
         self.views, self.cursor = views, cursor
         self.added: set[str] = set()
-        self.dropped: list[str] = []  # the statements that make the dropped indexes again
+        self.dropped: dict[str, list[str]] = {}  # by table: what makes its dropped indexes again
 
     def add(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
         """Rows of a table, inserted now (those that are final as soon as they are made, and the
@@ -178,16 +178,22 @@ class Loader:
             for name, on, sql in views._indexes():
                 if on == table:
                     self.cursor.execute(views.dialect(f"DROP INDEX IF EXISTS {{s}}{name}"))
-                    self.dropped.append(sql)
+                    self.dropped.setdefault(table, []).append(sql)
         views._load_rows(self.cursor, table, rows)
         self.added.add(table)
+
+    def complete(self, table: str) -> None:
+        """The table has all its rows: its dropped indexes are made again now (while the rows of
+        other tables are still being made) rather than at the end."""
+        for sql in self.dropped.pop(table, ()):
+            self.cursor.execute(self.views.dialect(sql))
 
     def finish(self, tracking: Tracking, tables: Mapping[str, Sequence[Sequence[Any]]]) -> None:
         """The other rows, the dropped indexes made again, and the position."""
         for table, rows in tables.items():
             self.add(table, rows)
-        for sql in self.dropped:
-            self.cursor.execute(self.views.dialect(sql))
+        for table in list(self.dropped):
+            self.complete(table)
         self.views._insert_tracking(self.cursor, tracking)  # type: ignore[attr-defined]
 
 
