@@ -28,10 +28,10 @@ _PARAM = re.compile(r"%\((\w+)\)s")
 _INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON \{s\}(\w+)\b")
 
 
-@lru_cache(maxsize=256)
 def stamp(moment: datetime) -> str:
     """A moment as the views store it (ISO text to the microsecond, so text order is time order
-    for moments in one offset)."""
+    for moments in one offset). Not remembered: hashing an aware moment to look it up costs
+    more than writing it, and a rebuild writes each moment once."""
     return moment.isoformat(timespec="microseconds")
 
 
