@@ -31,7 +31,8 @@ from projections.cross_case_sql import (
     NEW_HOTSPOT,
     row_params,
 )
-from projections.hotspots import Cluster, Entry, Hotspot, count_within, listed, windows, within
+from projections.hotspots import Cluster, Entry, Hotspot, count_within, listed, within
+from projections.hotspots import spans as hotspot_spans
 from projections.store import Statement, stamp
 
 # A warning row, in the board table's column order, then the table it belongs to.
@@ -148,9 +149,7 @@ class CrossCase:
         days, count, when = rules.hotspot_days, rules.hotspot_count, who[RAISED]
         until = stamp((at + timedelta(days=days)).astimezone(UTC))
         pid, case_number, on = who[PID], who[CASE], day.isoformat()
-        spread = timedelta(days=days - 1)  # within `days` of the new petition, either way
-        reach = (day - spread).isoformat(), (day + spread).isoformat()
-        spans: list[tuple[str, str]] = []
+        reach, spans = hotspot_spans(day, days)  # within `days` of the new petition; the windows
         for i, area in enumerate(areas):
             key = (area, category)
             self._read_area(area, category, *reach)
@@ -158,7 +157,6 @@ class CrossCase:
             standing = self._standing(area, category, when)
             full: list[tuple[str, str]] = []
             if count_within(listed_days, *reach) >= count:  # else no window can hold enough
-                spans = spans or [(a.isoformat(), b.isoformat()) for a, b in windows(day, days)]
                 full = [(a, b) for a, b in spans if count_within(listed_days, a, b) >= count]
             # A township hotspot is not raised while the petition's village has one of its own.
             village_free = i == 0 or standing is not None or self._standing(areas[0], category, when) is None

@@ -20,6 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 DDL = (
     # One row per hotspot: the petition that raised it, the raised_version of its board row
@@ -61,6 +62,15 @@ def windows(day: date, days: int) -> list[tuple[date, date]]:
     """Every window of `days` days holding the new petition's receipt day, earlier and later ones
     alike: a letter received first but registered last completes a window as much as any other."""
     return [(day + timedelta(days=k - days + 1), day + timedelta(days=k)) for k in range(days)]
+
+
+@lru_cache(maxsize=1024)
+def spans(day: date, days: int) -> tuple[tuple[str, str], tuple[tuple[str, str], ...]]:
+    """The days within `days` of `day` either way (first, last), and `windows` (each as its first
+    and last day), as the lists' ISO text. Remembered: an office registers many petitions a day."""
+    spread = timedelta(days=days - 1)
+    return ((day - spread).isoformat(), (day + spread).isoformat()), tuple(
+        (a.isoformat(), b.isoformat()) for a, b in windows(day, days))
 
 
 def listed(ordered: list[str]) -> str:
