@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, cast
 
 from domain import events as ev
@@ -131,11 +132,13 @@ class CaseHistories:
     def made(self) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
         """`tables`, one table at a time, each made when asked for."""
         yield "responsibility_facts", self.facts
-        yield "case_list", [tuple(row(p, self.path).values()) for p in self.cases.values()]
-        yield "deadline_index", [tuple(d.values()) for p in self.cases.values() for d in deadline_rows(p)]
-        yield "warning_board", self.board.all_rows(BOARD)
-        yield "key_person_board", self.board.all_rows(KEY_PERSON_BOARD)
-        yield "case_ended", list(self.ended.items())
+        # By case id, the tables' keys: each row goes into the key's index beside the one before.
+        cases = [self.cases[pid] for pid in sorted(self.cases)]
+        yield "case_list", [tuple(row(p, self.path).values()) for p in cases]
+        yield "deadline_index", [tuple(d.values()) for p in cases for d in deadline_rows(p)]
+        yield "warning_board", sorted(self.board.all_rows(BOARD), key=itemgetter(0))
+        yield "key_person_board", sorted(self.board.all_rows(KEY_PERSON_BOARD), key=itemgetter(0))
+        yield "case_ended", sorted(self.ended.items())
 
 
 class Registrations:
