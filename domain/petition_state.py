@@ -158,6 +158,8 @@ class PetitionState(Aggregate):
     def approaching_deadlines(self) -> list[tuple[int, Deadline]]:
         """Deadlines flagged due soon that are still open on the due day that was seen."""
         flagged = self.flagged_due_soon()
+        if not flagged:  # most cases, most of the time: asked after every event by the views
+            return []
         return [
             (i, self.deadlines[i]) for i, due in sorted((int(k), v) for k, v in flagged.items())
             if i < len(self.deadlines) and self.deadlines[i].status == "open"

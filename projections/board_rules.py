@@ -121,7 +121,9 @@ class BoardRules:
     def standing(self, petition: Petition) -> dict[tuple[str, str], str]:
         """The case's event-driven warnings by the current settings, with skip-level and key person."""
         rules = self.current()
-        found = {k: v for k, v in standing(petition).items() if k[0] != "group"}
+        found = standing(petition)  # a new dict: the group rule is decided here, by the settings
+        for key in [k for k in found if k[0] == "group"]:
+            del found[key]
         if petition.headcount >= rules.group_orange and petition.is_open:
             level = "red" if petition.headcount >= rules.group_red else "orange"
             found[("group", level)] = f"group petition of {petition.headcount} people"

@@ -19,6 +19,7 @@ from uuid import UUID
 import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from domain import events as ev
@@ -73,22 +74,22 @@ def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
     if isinstance(recorder, SQLiteApplicationRecorder):
         marks = ",".join("?" * len(topics)), ",".join("?" * len(rules))
         with recorder.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT rowid, * FROM {recorder.events_table_name} WHERE rowid >= ?"
+            c.execute(f"SELECT rowid, originator_id, originator_version, topic, state"
+                      f" FROM {recorder.events_table_name} WHERE rowid >= ?"
                       f" AND rowid <= ? AND topic IN ({marks[0]}) AND (topic IN ({marks[1]})"
                       " OR originator_id BETWEEN ? AND ?) ORDER BY rowid",
                       [start, stop, *topics, *rules, low.hex, high.hex])
-            return [Notification(id=row["rowid"], originator_id=row["originator_id"],
-                                 originator_version=row["originator_version"], topic=row["topic"],
-                                 state=row["state"]) for row in c.fetchall()]
-    statement = SQL("SELECT * FROM {0}.{1} WHERE notification_id >= %s AND notification_id <= %s"
+            return [Notification(id=row[0], originator_id=row[1], originator_version=row[2],
+                                 topic=row[3], state=row[4]) for row in c.fetchall()]
+    statement = SQL("SELECT notification_id, originator_id, originator_version, topic, state"
+                    " FROM {0}.{1} WHERE notification_id >= %s AND notification_id <= %s"
                     " AND topic = ANY(%s) AND (topic = ANY(%s) OR originator_id BETWEEN %s AND %s)"
                     " ORDER BY notification_id").format(
         Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+    with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
         curs.execute(statement, [start, stop, topics, rules, low, high])
-        return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
-                             originator_version=row["originator_version"], topic=row["topic"],
-                             state=bytes(row["state"])) for row in curs.fetchall()]
+        return [Notification(id=row[0], originator_id=row[1], originator_version=row[2],
+                             topic=row[3], state=bytes(row[4])) for row in curs.fetchall()]
 
 
 def work(share: Share, conn: Connection) -> None:
