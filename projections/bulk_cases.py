@@ -127,15 +127,19 @@ class CaseHistories:
 
     def tables(self) -> Tables:
         """The cases' tables, in the tables' column order."""
-        return dict(self.made())
+        return merged(*({table: rows} for table, rows in self.made()))
 
-    def made(self) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-        """`tables`, one table at a time, each made when asked for."""
+    def made(self, part: int = 20_000) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+        """`tables`, a table at a time, the cases' own rows made `part` cases at a time as asked
+        for (a worker sends each part while it makes the next)."""
         yield "responsibility_facts", self.facts
         # By case id, the tables' keys: each row goes into the key's index beside the one before.
         cases = [self.cases[pid] for pid in sorted(self.cases)]
-        yield "case_list", [tuple(row(p, self.path).values()) for p in cases]
-        yield "deadline_index", [tuple(d.values()) for p in cases for d in deadline_rows(p)]
+        parts = [cases[start:start + part] for start in range(0, len(cases), part)]
+        for some in parts:
+            yield "case_list", [tuple(row(p, self.path).values()) for p in some]
+        for some in parts:
+            yield "deadline_index", [tuple(d.values()) for p in some for d in deadline_rows(p)]
         yield "warning_board", sorted(self.board.all_rows(BOARD), key=itemgetter(0))
         yield "key_person_board", sorted(self.board.all_rows(KEY_PERSON_BOARD), key=itemgetter(0))
         yield "case_ended", sorted(self.ended.items())

@@ -125,10 +125,14 @@ def work(share: Share, conn: Connection) -> None:
                 histories.facts.sort(key=FACT_KEY)  # in the table's order: inserted near each other
                 conn.send(("rows", "responsibility_facts", histories.facts))
                 histories.facts = []
-        for table, rows in histories.made():  # each table sent as soon as it is made
+        sending = None
+        for table, rows in histories.made(share.chunk):  # each part sent as soon as it is made
+            if sending not in (None, table):
+                conn.send(("sent", sending))  # all the rows of that table
             for start in range(0, len(rows), share.chunk):
                 conn.send(("rows", table, rows[start:start + share.chunk]))
-            conn.send(("sent", table))
+            sending = table
+        conn.send(("sent", sending))
         conn.send(("done", histories.repeat_cleared, histories.finals, done, read))
         petitions.close()
     except BaseException as error:
