@@ -147,6 +147,7 @@ class BulkRebuild:
             counted = len(settings)
             last = settings[-1][0] if settings else 0
             registrations, gathering = Registrations(self.projection.board), Gathering(pipes, loader)
+            decided = False
             while gathering.waiting or gathering.arrivals:
                 if gathering.waiting:
                     gathering.take(timeout=None)
@@ -166,10 +167,18 @@ class BulkRebuild:
                         loader.add(table, rows)
                 if progress is not None:
                     progress(int(min(ready, end)))
-            while settings:
-                registrations.rules_changed(settings.popleft()[1])
-            registrations.finish(gathering.finals, gathering.repeat_cleared)
-            return registrations.tables(), max(last, gathering.last), counted + gathering.counted
+                if not decided and gathering.described == len(pipes) and not gathering.arrivals:
+                    # Every registration is in: the rules' last decisions and rows go into the
+                    # load while the workers still make and send their tables.
+                    while settings:
+                        registrations.rules_changed(settings.popleft()[1])
+                    registrations.finish(gathering.finals, gathering.repeat_cleared)
+                    for table, rows in registrations.tables().items():
+                        loader.add(table, rows)
+                    decided = True
+            if not decided:
+                raise RebuildFailed("the rebuild workers ended without what the cross-case rules need")
+            return {}, max(last, gathering.last), counted + gathering.counted
         finally:
             for worker in workers:
                 if worker.is_alive():
@@ -196,6 +205,7 @@ class Gathering:
         self.arrivals: list[tuple[int, datetime, Arrival]] = []  # a heap, by notification id
         self.finals: Finals = {}
         self.sent: dict[str, int] = {}  # by table: how many workers sent all their rows of it
+        self.described = 0  # how many workers sent what the cross-case rules need of their cases
         self.repeat_cleared: dict[str, str] = {}
         self.counted, self.last = 0, 0
 
@@ -221,10 +231,12 @@ class Gathering:
                 self.sent[message[1]] = self.sent.get(message[1], 0) + 1
                 if self.sent[message[1]] == len(self.read) and message[1] not in SHARED_TABLES:
                     self.loader.complete(message[1])
-            elif message[0] == "done":
+            elif message[0] == "cases":
                 self.repeat_cleared.update(message[1])
                 self.finals.update(message[2])
                 self.counted, self.last = self.counted + message[3], max(self.last, message[4])
+                self.described += 1
+            elif message[0] == "done":
                 self.waiting.remove(pipe)
             elif message[1]:
                 raise RebuildFailed(f"the rebuild failed on notification {message[1]} "

@@ -125,6 +125,8 @@ def work(share: Share, conn: Connection) -> None:
                 histories.facts.sort(key=FACT_KEY)  # in the table's order: inserted near each other
                 conn.send(("rows", "responsibility_facts", histories.facts))
                 histories.facts = []
+        # What the cross-case rules need of the cases first: they are decided while the rows go.
+        conn.send(("cases", histories.repeat_cleared, histories.finals, done, read))
         sending = None
         for table, rows in histories.made(share.chunk):  # each part sent as soon as it is made
             if sending not in (None, table):
@@ -133,7 +135,7 @@ def work(share: Share, conn: Connection) -> None:
                 conn.send(("rows", table, rows[start:start + share.chunk]))
             sending = table
         conn.send(("sent", sending))
-        conn.send(("done", histories.repeat_cleared, histories.finals, done, read))
+        conn.send(("done",))
         petitions.close()
     except BaseException as error:
         log.error("projection_failed_on_event", projection="bulk_rebuild", worker=share.index,
