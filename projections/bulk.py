@@ -125,7 +125,9 @@ class BulkRebuild:
                 loader: Loader) -> tuple[Tables, int, int]:
         """The cases shared out among worker processes. Each sends, as it goes, what the
         cross-case rules take of its new petitions and its responsibility facts: here the rules
-        are decided in store order meanwhile, and the facts inserted."""
+        are decided in store order meanwhile, and the facts inserted. Once every registration is
+        in, the rules' rows go into the load while the workers send their tables' rows, which go
+        in as they come: nothing is left for the end but the indexes not made yet."""
         assert self.projection.units is not None
         context = multiprocessing.get_context("spawn")
         units, env = dict(self.projection.units()), dict(petitions.env)
@@ -242,5 +244,5 @@ class Gathering:
                 raise RebuildFailed(f"the rebuild failed on notification {message[1]} "
                                     f"({message[2]}); see the worker's log")
             else:
-                raise RebuildFailed(f"a rebuild worker failed reading the store ({message[2]});"
-                                    " see its log")
+                raise RebuildFailed(f"a rebuild worker failed outside any event, reading the store"
+                                    f" or making or sending rows ({message[2]}); see its log")

@@ -93,8 +93,10 @@ def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
 
 
 def work(share: Share, conn: Connection) -> None:
-    """A worker process: replay the share's cases, then send their tables, then what the
-    cross-case rules need of them. A failure is sent back with the notification it failed on."""
+    """A worker process: replay the share's cases (sending what the cross-case rules take of each
+    new petition, and the facts, as it goes), then what the cross-case rules need of its cases,
+    then its tables. A failure is sent back with the notification it failed on (0 when it failed
+    on none: reading the store, making or sending rows)."""
     gc.disable()  # everything made here lives until the end (see BulkRebuild.run)
     position = 0
     try:
@@ -127,6 +129,7 @@ def work(share: Share, conn: Connection) -> None:
                 histories.facts = []
         # What the cross-case rules need of the cases first: they are decided while the rows go.
         conn.send(("cases", histories.repeat_cleared, histories.finals, done, read))
+        histories.facts.sort(key=FACT_KEY)
         sending = None
         for table, rows in histories.made(share.chunk):  # each part sent as soon as it is made
             if sending not in (None, table):

@@ -19,7 +19,9 @@ DDL = (
 )
 # Keyed by day first, and on SQLite kept in that order (the table is its key's tree): the summaries
 # read a period, and a rebuild's facts, coming in about the order of their days, go in at the end
-# of the tree rather than anywhere in it.
+# of the tree rather than anywhere in it. A fact is one event's (petition_id, version, seq); the
+# day in the key is worked out from the event and the petition's own state alone, the same on
+# every replay, so a batch applied again adds nothing (ON CONFLICT DO NOTHING).
 FACT_COLUMNS = ("petition_id", "version", "seq", "day", "kind", "unit", "unit_path", "person")
 INSERT_FACT = (
     "INSERT INTO {s}responsibility_facts VALUES (%(petition_id)s, %(version)s, %(seq)s, %(day)s,"

@@ -158,9 +158,10 @@ class Views(TrackingRecorder):
 class Loader:
     """A rebuild's rows going into the views in one transaction (Views.loading).
 
-    On SQLite a table's secondary indexes are dropped before its first rows and made again at
-    the end: one index built from all the rows costs far less than as many insertions into it as
-    there are rows, and readers (WAL) go on reading what was committed. On PostgreSQL DROP INDEX
+    On SQLite a table's secondary indexes are dropped before its first rows and made again once
+    it has them all (`complete`, or at the end): one index built from all the rows costs far less
+    than as many insertions into it as there are rows, and readers (WAL) go on reading what was
+    committed. On PostgreSQL DROP INDEX
     would lock readers out of the table until the commit, so the rows go into the indexed tables."""
 
     def __init__(self, views: Views, cursor: Any) -> None:

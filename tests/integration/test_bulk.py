@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import CanCreateTimestamp
 from eventsourcing.persistence import Tracking
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 from structlog.testing import capture_logs
 
@@ -277,6 +279,11 @@ def test_the_workers_of_a_rebuild_share_the_cases_and_all_read_the_settings(
     assert sorted(n.id for got in shares for n in got if n.id not in settings) == \
         sorted(n.id for n in everything_read if n.id not in settings)
     assert all({n.id for n in got} >= settings for got in shares)
+    if isinstance(recorder, SQLiteApplicationRecorder):  # the shares compare the ids as stored
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT DISTINCT originator_id FROM {recorder.events_table_name}")
+            stored = [r[0] for r in c.fetchall()]
+        assert stored and all(re.fullmatch("[0-9a-f]{32}", i) for i in stored), stored[:3]
     by_id = {n.id: n for n in everything_read}
     assert all(n.state == by_id[n.id].state and n.topic == by_id[n.id].topic
                and UUID(str(n.originator_id)) == by_id[n.id].originator_id for got in shares for n in got)
