@@ -367,11 +367,14 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
                 conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def reset(self, application_name: str) -> None:
-        """Empty the view's tables and forget its position, in one transaction (for a rebuild)."""
+        """Empty the view's tables and forget its position, in one transaction (for a rebuild).
+        TRUNCATE, not DELETE: the tables start again from empty files, where the rebuild's rows
+        go in at once; after a DELETE they would go in among the dead rows, into indexes still
+        holding every old entry (a rebuild took twice as long). Readers wait for its commit."""
         with self.datastore.transaction(commit=True) as c:
-            for table in self.tables:
-                c.execute(SQL("DELETE FROM {0}.{1}").format(
-                    Identifier(self.datastore.schema), Identifier(table)))
+            c.execute(SQL("TRUNCATE {0}").format(SQL(", ").join(
+                SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(table))
+                for table in self.tables)))
             c.execute(SQL("DELETE FROM {0}.{1} WHERE application_name = %s").format(
                 Identifier(self.datastore.schema), Identifier(self.tracking_table_name)),
                 (application_name,))
