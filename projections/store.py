@@ -114,9 +114,16 @@ class Views(TrackingRecorder):
     def _end_load(self, cursor: Any) -> None:
         """Undo what `_begin_load` set for the connection (before the commit or rollback)."""
 
-    # Whether a load drops a table's secondary indexes while it fills it (and builds them after):
-    # only where readers are never locked out by it.
-    drops_indexes = False
+    def _load_table(self, cursor: Any, table: str) -> tuple[str, Any]:
+        """Before a load's first rows of a table: the table they go into, and what
+        `_complete_table` takes once it has them all."""
+        return table, None
+
+    def _complete_table(self, cursor: Any, table: str, pending: Any) -> Any:
+        """A loaded table has all its rows; returns what `_swap_tables` takes of it."""
+
+    def _swap_tables(self, cursor: Any, made: Mapping[str, Any]) -> None:
+        """At the end of a load, the loaded tables put in place."""
 
     @classmethod
     def _indexes(cls) -> list[tuple[str, str, str]]:
@@ -158,43 +165,41 @@ class Views(TrackingRecorder):
 class Loader:
     """A rebuild's rows going into the views in one transaction (Views.loading).
 
-    On SQLite a table's secondary indexes are dropped before its first rows and made again once
-    it has them all (`complete`, or at the end): one index built from all the rows costs far less
-    than as many insertions into it as there are rows, and readers (WAL) go on reading what was
-    committed. On PostgreSQL DROP INDEX
-    would lock readers out of the table until the commit, so the rows go into the indexed tables."""
+    A table's indexes are not kept up row by row: one index built from all the rows costs far
+    less than as many insertions into it as there are rows. How depends on the store
+    (`Views._load_table`): SQLite drops them while the table fills (readers, WAL, go on reading
+    what was committed); PostgreSQL fills a table of the same columns that takes the table's
+    place at the end (DROP INDEX would lock readers out of the table until the commit). Either
+    way the indexes are made once the table has all its rows (`complete`, or at the end)."""
 
     def __init__(self, views: Views, cursor: Any) -> None:
         self.views, self.cursor = views, cursor
-        self.added: set[str] = set()
-        self.dropped: dict[str, list[str]] = {}  # by table: what makes its dropped indexes again
+        self.into: dict[str, str] = {}  # by table: where its rows go (itself, or its stand-in)
+        self.pending: dict[str, Any] = {}  # by table: what `Views._complete_table` takes
+        self.made: dict[str, Any] = {}  # by table: what `Views._swap_tables` takes
 
     def add(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
         """Rows of a table, inserted now (those that are final as soon as they are made, and the
         rest as they come, while the rows of other tables are still being made)."""
         if not rows:
             return
-        views = self.views
-        if table not in self.added and views.drops_indexes:
-            for name, on, sql in views._indexes():
-                if on == table:
-                    self.cursor.execute(views.dialect(f"DROP INDEX IF EXISTS {{s}}{name}"))
-                    self.dropped.setdefault(table, []).append(sql)
-        views._load_rows(self.cursor, table, rows)
-        self.added.add(table)
+        if table not in self.into:
+            self.into[table], self.pending[table] = self.views._load_table(self.cursor, table)
+        self.views._load_rows(self.cursor, self.into[table], rows)
 
     def complete(self, table: str) -> None:
-        """The table has all its rows: its dropped indexes are made again now (while the rows of
-        other tables are still being made) rather than at the end."""
-        for sql in self.dropped.pop(table, ()):
-            self.cursor.execute(self.views.dialect(sql))
+        """The table has all its rows: its indexes are made now (while the rows of other tables
+        are still being made) rather than at the end."""
+        if table in self.pending:
+            self.made[table] = self.views._complete_table(self.cursor, table, self.pending.pop(table))
 
     def finish(self, tracking: Tracking, tables: Mapping[str, Sequence[Sequence[Any]]]) -> None:
-        """The other rows, the dropped indexes made again, and the position."""
+        """The other rows, the indexes not made yet, the tables in place, and the position."""
         for table, rows in tables.items():
             self.add(table, rows)
-        for table in list(self.dropped):
+        for table in list(self.pending):
             self.complete(table)
+        self.views._swap_tables(self.cursor, self.made)
         self.views._insert_tracking(self.cursor, tracking)  # type: ignore[attr-defined]
 
 
@@ -230,7 +235,18 @@ class SQLiteViews(SQLiteTrackingRecorder, Views):
             else:
                 cursor.executemany(for_sqlite(sql), group)
 
-    drops_indexes = True
+    def _load_table(self, cursor: Any, table: str) -> tuple[str, Any]:
+        """The table's secondary indexes dropped while it fills."""
+        made = []
+        for name, on, sql in self._indexes():
+            if on == table:
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")
+                made.append(sql)
+        return table, made
+
+    def _complete_table(self, cursor: Any, table: str, pending: Any) -> None:
+        for sql in pending:
+            cursor.execute(self.dialect(sql))
 
     def _begin_load(self, cursor: Any) -> None:
         """A page cache big enough for the tables' indexes while they fill (the default is 2 MB),
@@ -260,6 +276,8 @@ def _prefixed(sql: str, prefix: str) -> str:
     return sql.replace("{s}", prefix).replace("{clustered}", "")
 
 
+_INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ USING ")  # pg_get_indexdef's
+STAND_IN = "__load"  # a loaded table's stand-in, and its indexes: their names end so
 CREATE_LOCK = int.from_bytes(hashlib.sha256(b"petitions:create-tables").digest()[:8], "big",
                              signed=True)
 
@@ -338,6 +356,48 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
         """The connection may sit idle in the load's transaction while the history is replayed
         (the library ends a session idle in a transaction after a few seconds)."""
         cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+
+    def _load_table(self, cursor: Any, table: str) -> tuple[str, Any]:
+        """A stand-in of the same columns, with no index yet, takes the rows: readers go on
+        reading the table itself until the commit."""
+        cursor.execute(f"CREATE TABLE {self._prefix}{table}{STAND_IN} (LIKE {self._prefix}{table}"
+                       " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        return f"{table}{STAND_IN}", None
+
+    def _complete_table(self, cursor: Any, table: str, pending: Any) -> list[dict[str, Any]]:
+        """The table's indexes (those of its key and unique columns too) made on its stand-in,
+        under names of their own until the swap."""
+        cursor.execute(
+            "SELECT i.relname AS name, pg_get_indexdef(i.oid) AS sql, c.conname, c.contype"
+            " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+            " JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+            " LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.contype IN ('p', 'u')"
+            " WHERE n.nspname = %s AND t.relname = %s ORDER BY i.relname",
+            (self.datastore.schema, table))
+        found = [dict(r) for r in cursor.fetchall()]
+        for index in found:
+            sql, named = _INDEX_DEF.subn(
+                rf"CREATE \1INDEX {index['name']}{STAND_IN} ON {self._prefix}{table}{STAND_IN} USING ",
+                index["sql"])
+            if not named:
+                raise RuntimeError(f"cannot read the definition of index {index['name']}: {index['sql']}")
+            cursor.execute(sql)
+        return found
+
+    def _swap_tables(self, cursor: Any, made: Mapping[str, Any]) -> None:
+        """Each loaded table's stand-in takes its place and its indexes' names: the table is
+        locked only from here to the commit."""
+        for table, found in made.items():
+            cursor.execute(f"DROP TABLE {self._prefix}{table}")
+            cursor.execute(f"ALTER TABLE {self._prefix}{table}{STAND_IN} RENAME TO {table}")
+            for index in found:
+                if index["contype"]:
+                    kind = "PRIMARY KEY" if index["contype"] == "p" else "UNIQUE"
+                    cursor.execute(f"ALTER TABLE {self._prefix}{table} ADD CONSTRAINT"
+                                   f" {index['conname']} {kind} USING INDEX {index['name']}{STAND_IN}")
+                else:
+                    cursor.execute(f"ALTER INDEX {self._prefix}{index['name']}{STAND_IN}"
+                                   f" RENAME TO {index['name']}")
 
     def _load_rows(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
         # COPY: the rows stream to the server in one statement, far faster than INSERTs.

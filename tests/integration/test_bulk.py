@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 from eventsourcing.domain import CanCreateTimestamp
 from eventsourcing.persistence import Tracking
@@ -232,6 +233,42 @@ def test_a_load_left_idle_while_the_history_is_replayed_still_commits(
         time.sleep(limit["ms"] / 1000 + 1)
         loader.finish(Tracking(b.service.name, 1), {})
     assert view.position(b.service.name) == 1
+
+
+@pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_load_on_postgres_leaves_readers_reading_and_puts_back_every_index(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """The rows go into a stand-in without indexes: a reader of the table meanwhile is not
+    locked out and reads what was committed; after the commit the table has the rows and the
+    same indexes, keys and unique columns as before, under the same names."""
+    b = Board(make_service, tmp_path)
+    busy_office(b, 3)
+    view = b.projector.projection.view
+    assert b.projector.rebuild() > 0
+    rows = view.query("SELECT * FROM {s}case_list")
+    schema = view.datastore.schema
+    definitions = ("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %(schema)s"
+                   " ORDER BY indexname")
+    constraints = ("SELECT conname, contype, pg_get_constraintdef(c.oid) AS definition"
+                   " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
+                   " WHERE n.nspname = %(schema)s ORDER BY conname")
+    indexes, keys = view.query(definitions, {"schema": schema}), view.query(constraints, {"schema": schema})
+    view.reset(b.service.name)
+    with view.loading() as loader:
+        loader.add("case_list", [tuple(r.values()) for r in rows])
+        loader.complete("case_list")
+        with psycopg.connect(host="127.0.0.1", port=5432, dbname="test", user="postgres",
+                             autocommit=True) as reader:
+            reader.execute("SET lock_timeout = '2s'")
+            seen = reader.execute(SQL("SELECT count(*) FROM {0}.case_list").format(
+                Identifier(schema))).fetchone()
+        loader.finish(Tracking(b.service.name, 1), {})
+    assert seen == (0,)  # not locked out: the committed (empty) table
+    assert sorted(tuple(map(str, r.values())) for r in view.query("SELECT * FROM {s}case_list")) == \
+        sorted(tuple(map(str, r.values())) for r in rows)
+    assert view.query(definitions, {"schema": schema}) == indexes
+    assert view.query(constraints, {"schema": schema}) == keys
+    assert any(k["contype"] == "p" for k in keys) and any(k["contype"] == "u" for k in keys)
 
 
 def test_empty_views_are_made_at_once_then_followed_event_by_event(
