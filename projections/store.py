@@ -354,8 +354,14 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
 
     def _begin_load(self, cursor: Any) -> None:
         """The connection may sit idle in the load's transaction while the history is replayed
-        (the library ends a session idle in a transaction after a few seconds)."""
+        (the library ends a session idle in a transaction after a few seconds). One load at a
+        time (a lock until the commit): two processes catching up on empty views at once would
+        make the same stand-ins and deadlock; the second now waits, then fails on the first's
+        position, and goes on from there (EmbeddedProjector.catch_up)."""
         cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+        key = int.from_bytes(hashlib.sha256(f"petitions:load:{self.datastore.schema}".encode())
+                             .digest()[:8], "big", signed=True)
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
 
     def _load_table(self, cursor: Any, table: str) -> tuple[str, Any]:
         """A stand-in of the same columns, with no index yet, takes the rows: readers go on

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from uuid import UUID
 import psycopg
 import pytest
 from eventsourcing.domain import CanCreateTimestamp
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 from structlog.testing import capture_logs
@@ -269,6 +270,42 @@ def test_a_load_on_postgres_leaves_readers_reading_and_puts_back_every_index(
     assert view.query(definitions, {"schema": schema}) == indexes
     assert view.query(constraints, {"schema": schema}) == keys
     assert any(k["contype"] == "p" for k in keys) and any(k["contype"] == "u" for k in keys)
+
+
+@pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_two_loads_at_once_on_postgres_take_turns_and_the_second_fails_on_the_first_position(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """Two processes catching up on empty views at once: the second load waits for the first
+    (they would make the same stand-ins and deadlock), then fails on the position the first
+    recorded, which EmbeddedProjector.catch_up takes as "another projector loaded them"."""
+    b = Board(make_service, tmp_path)
+    busy_office(b, 2)
+    view = b.projector.projection.view
+    assert b.projector.rebuild() > 0
+    rows = [tuple(r.values()) for r in view.query("SELECT * FROM {s}case_list")]
+    view.reset(b.service.name)
+    started, failed = threading.Event(), []
+
+    def second() -> None:
+        started.wait()
+        try:
+            with view.loading() as loader:
+                loader.add("case_list", rows)
+                loader.finish(Tracking(b.service.name, 1), {})
+        except Exception as error:
+            failed.append(error)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with view.loading() as loader:
+        loader.add("case_list", rows)
+        started.set()
+        time.sleep(1.5)  # the second has begun its load meanwhile (PostgreSQL finds deadlocks after 1 s)
+        loader.finish(Tracking(b.service.name, 1), {})
+    thread.join()
+    assert [type(e) for e in failed] == [IntegrityError]
+    assert view.position(b.service.name) == 1
+    assert len(view.query("SELECT * FROM {s}case_list")) == len(rows)
 
 
 def test_empty_views_are_made_at_once_then_followed_event_by_event(
