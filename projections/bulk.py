@@ -163,10 +163,8 @@ class BulkRebuild:
                     except Exception:
                         self._failed(position, "Registered", new.pid)
                         raise
-                final = registrations.board
-                if len(final.person_rows) + len(final.member_rows) >= self.chunk:
-                    for table, rows in registrations.final().items():  # into the load meanwhile
-                        loader.add(table, rows)
+                for table, rows in registrations.final(least=self.chunk).items():
+                    loader.add(table, rows)  # final as decided: into the load meanwhile
                 if progress is not None:
                     progress(int(min(ready, end)))
                 if not decided and gathering.described == len(pipes) and not gathering.arrivals:

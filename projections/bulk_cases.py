@@ -38,6 +38,7 @@ Warnings = dict[tuple[str, str], str]
 Tables = dict[str, list[tuple[Any, ...]]]
 # When a case became final (True) or stopped being final (False), by notification id.
 Finals = dict[str, list[tuple[int, bool]]]
+FACT_KEY = itemgetter(3, 0, 1, 2)  # responsibility_facts' key: day, petition_id, version, seq
 
 
 class CaseHistories:
@@ -125,6 +126,13 @@ class CaseHistories:
                                case.responsible_person, self.path(case.responsible_unit), at, None,
                                negated, BOARD])
 
+    def taken_facts(self) -> list[tuple[Any, ...]]:
+        """The facts made since the last call, in the table's key order (inserted near each
+        other)."""
+        taken, self.facts = self.facts, []
+        taken.sort(key=FACT_KEY)
+        return taken
+
     def tables(self) -> Tables:
         """The cases' tables, in the tables' column order."""
         return merged(*({table: rows} for table, rows in self.made()))
@@ -132,7 +140,7 @@ class CaseHistories:
     def made(self, part: int = 20_000) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
         """`tables`, a table at a time, the cases' own rows made `part` cases at a time as asked
         for (a worker sends each part while it makes the next)."""
-        yield "responsibility_facts", self.facts
+        yield "responsibility_facts", self.taken_facts()
         # By case id, the tables' keys: each row goes into the key's index beside the one before.
         cases = [self.cases[pid] for pid in sorted(self.cases)]
         parts = [cases[start:start + part] for start in range(0, len(cases), part)]
@@ -192,10 +200,12 @@ class Registrations:
                 if cleared is not None and r[RULE] == "repeat" and r[CLEARED] is None:
                     r[CLEARED] = cleared
 
-    def final(self) -> Tables:
+    def final(self, least: int = 0) -> Tables:
         """The rows final as soon as made (the petitioner index, the hotspots' members), those
-        made since the last call."""
+        made since the last call; none while fewer than `least` have been made."""
         board = self.board
+        if len(board.person_rows) + len(board.member_rows) < least:
+            return {}
         made: Tables = {"petitioner_index": board.person_rows, "hotspot_members": board.member_rows}
         board.person_rows, board.member_rows = [], []
         return made

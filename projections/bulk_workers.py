@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +30,6 @@ from projections.bulk_cases import CaseHistories
 from projections.case_list import unit_paths
 
 log = structlog.get_logger("projections")
-FACT_KEY = itemgetter(3, 0, 1, 2)  # responsibility_facts' key: day, petition_id, version, seq
 
 
 @dataclass(frozen=True)
@@ -124,12 +122,9 @@ def work(share: Share, conn: Connection) -> None:
             read, position = min(read + share.span, share.end), 0
             conn.send(("arrivals", arrivals, read))
             if len(histories.facts) >= share.chunk:  # final as made: into the load while the rest goes on
-                histories.facts.sort(key=FACT_KEY)  # in the table's order: inserted near each other
-                conn.send(("rows", "responsibility_facts", histories.facts))
-                histories.facts = []
+                conn.send(("rows", "responsibility_facts", histories.taken_facts()))
         # What the cross-case rules need of the cases first: they are decided while the rows go.
         conn.send(("cases", histories.repeat_cleared, histories.finals, done, read))
-        histories.facts.sort(key=FACT_KEY)
         sending = None
         for table, rows in histories.made(share.chunk):  # each part sent as soon as it is made
             if sending not in (None, table):

@@ -278,8 +278,12 @@ def _prefixed(sql: str, prefix: str) -> str:
 
 _INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ USING ")  # pg_get_indexdef's
 STAND_IN = "__load"  # a loaded table's stand-in, and its indexes: their names end so
-CREATE_LOCK = int.from_bytes(hashlib.sha256(b"petitions:create-tables").digest()[:8], "big",
-                             signed=True)
+def lock_key(name: str) -> int:
+    """A PostgreSQL advisory lock's key, named."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+CREATE_LOCK = lock_key("petitions:create-tables")
 
 
 class CreatedOneAtATime:
@@ -359,9 +363,8 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
         make the same stand-ins and deadlock; the second now waits, then fails on the first's
         position, and goes on from there (EmbeddedProjector.catch_up)."""
         cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
-        key = int.from_bytes(hashlib.sha256(f"petitions:load:{self.datastore.schema}".encode())
-                             .digest()[:8], "big", signed=True)
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)",
+                       (lock_key(f"petitions:load:{self.datastore.schema}"),))
 
     def _load_table(self, cursor: Any, table: str) -> tuple[str, Any]:
         """A stand-in of the same columns, with no index yet, takes the rows: readers go on
@@ -416,8 +419,7 @@ class PostgresViews(CreatedOneAtATime, PostgresTrackingRecorder, Views):
     def sole_projector(self, wait: bool, stopping: Callable[[], bool] = lambda: False) -> Iterator[bool]:
         """A session advisory lock, named by the schema, on a connection of its own; waiting (a
         standby) asks every second, until it holds it or `stopping()`."""
-        key = int.from_bytes(hashlib.sha256(f"petitions:projector:{self.datastore.schema}".encode())
-                             .digest()[:8], "big", signed=True)
+        key = lock_key(f"petitions:projector:{self.datastore.schema}")
         with self.datastore.get_connection() as conn:
             while True:
                 row = conn.execute("SELECT pg_try_advisory_lock(%s) AS held", (key,)).fetchone()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from petitions.bootstrap import Container
+from projections.store import lock_key
 from scheduler.jobs import (
     close_lapsed,
     remind_revisits,
@@ -22,7 +22,7 @@ from scheduler.jobs import (
 )
 
 log = structlog.get_logger("scheduler")
-LOCK_KEY = int.from_bytes(hashlib.sha256(b"petitions:scheduler").digest()[:8], "big", signed=True)
+LOCK_KEY = lock_key("petitions:scheduler")
 # In this order: a miss is recorded before supervision looks for misses.
 JOBS: dict[str, Callable[[Container], object]] = {
     "deadline_sweep": sweep_deadlines,
