@@ -91,12 +91,6 @@ class Views(TrackingRecorder):
             if tracking is not None:
                 self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
-    def load(self, tracking: Tracking, tables: Mapping[str, Sequence[Sequence[Any]]]) -> None:
-        """Insert whole tables' rows (in column order) and record the position, in one
-        transaction: a rebuild's final rows (projections/bulk.py)."""
-        with self.loading() as loader:
-            loader.finish(tracking, tables)
-
     @contextmanager
     def loading(self) -> Iterator[Loader]:
         """One transaction for a rebuild's rows, some added as they come, the rest at the end
