@@ -56,12 +56,13 @@ class CaseHistories:
         self.repeat_cleared: dict[str, str] = {}
         self.finals: Finals = {}
 
-    def event(self, event: Any, position: int) -> Petition | None:
-        """Project one event (at notification `position`); returns the case as it leaves it."""
+    def event(self, event: Any, position: int, pid: str | None = None) -> Petition | None:
+        """Project one event (at notification `position`; `pid`: its case id as text, when the
+        caller has it); returns the case as it leaves it."""
         if isinstance(event, RULE_EVENTS):
             self.rules_changed(event)
             return None
-        pid = str(event.originator_id)
+        pid = pid or str(event.originator_id)
         before: Before | None = None
         if isinstance(event, ev.Registered):
             petition, was_final = cast(Petition, event.mutate(None)), False
@@ -76,24 +77,30 @@ class CaseHistories:
         self.facts += fact_rows(event, before, petition, self.path, pid)
         now = self.rules.standing(petition)
         self.standing[pid] = (self.generation, now)
-        at = stamp(event.timestamp)
-        self.changes(pid, before.warnings if before else {}, now, petition, at, before is None)
+        self.changes(pid, before.warnings if before else {}, now, petition, event.timestamp,
+                     before is None)
         if (petition.status == "final") != was_final:
             self.finals.setdefault(pid, []).append((position, not was_final))
         return petition
 
-    def changes(self, pid: str, before: Warnings, now: Warnings, petition: Petition, at: str,
-                registered: bool) -> None:
-        """BoardRules.changes: raise what the event started, clear what it ended."""
-        for key, detail in now.items():
-            if key not in before:
-                self.board.raise_([pid, petition.case_number, key[0], key[1], detail,
-                                   petition.responsible_unit, petition.responsible_person,
-                                   self.path(petition.responsible_unit), at, None, petition.version,
-                                   KEY_PERSON_BOARD if key == KEY_PERSON else BOARD])
-        for key in before:
-            if key not in now:
-                self.board.clear(pid, key[0], key[1], at, KEY_PERSON_BOARD if key == KEY_PERSON else BOARD)
+    def changes(self, pid: str, before: Warnings, now: Warnings, petition: Petition,
+                timestamp: datetime, registered: bool) -> None:
+        """BoardRules.changes: raise what the event started, clear what it ended (most events
+        do neither: the time is then not formatted)."""
+        raised = [key for key in now if key not in before]
+        cleared = [key for key in before if key not in now]
+        ending = petition.status in ENDED and (
+            pid not in self.ended or (not registered and pid not in self.repeat_cleared))
+        if not (raised or cleared or ending):
+            return
+        at = stamp(timestamp)
+        for key in raised:
+            self.board.raise_([pid, petition.case_number, key[0], key[1], now[key],
+                               petition.responsible_unit, petition.responsible_person,
+                               self.path(petition.responsible_unit), at, None, petition.version,
+                               KEY_PERSON_BOARD if key == KEY_PERSON else BOARD])
+        for key in cleared:
+            self.board.clear(pid, key[0], key[1], at, KEY_PERSON_BOARD if key == KEY_PERSON else BOARD)
         if petition.status in ENDED:
             self.ended.setdefault(pid, at)
             if not registered:  # a repeat warning is raised after its registration's own changes

@@ -12,11 +12,10 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import structlog
-from eventsourcing.persistence import Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
@@ -61,7 +60,18 @@ def bounds(share: Share) -> tuple[UUID, UUID]:
     return UUID(int=low << 120), UUID(int=(high << 120) - 1)
 
 
-def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
+class Stored(NamedTuple):
+    """A notification as read here: what the mapper reads of one (the library's frozen dataclass
+    costs several times more to make, and a worker makes one for every event of its share)."""
+
+    id: int
+    originator_id: Any  # the stored form: hex text on SQLite, a UUID on PostgreSQL
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+def select_share(recorder: Any, share: Share, start: int) -> list[Stored]:
     """The share's notifications, and the settings ones, among the `share.span` from `start`: the
     other cases' events are left in the store (each worker would read them all otherwise). A
     bounded range rather than a LIMIT: PostgreSQL misjudges how many rows the share's condition
@@ -77,8 +87,7 @@ def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
                       f" AND rowid <= ? AND topic IN ({marks[0]}) AND (topic IN ({marks[1]})"
                       " OR originator_id BETWEEN ? AND ?) ORDER BY rowid",
                       [start, stop, *topics, *rules, low.hex, high.hex])
-            return [Notification(id=row[0], originator_id=row[1], originator_version=row[2],
-                                 topic=row[3], state=row[4]) for row in c.fetchall()]
+            return [Stored._make(row) for row in c.fetchall()]
     statement = SQL("SELECT notification_id, originator_id, originator_version, topic, state"
                     " FROM {0}.{1} WHERE notification_id >= %s AND notification_id <= %s"
                     " AND topic = ANY(%s) AND (topic = ANY(%s) OR originator_id BETWEEN %s AND %s)"
@@ -86,8 +95,7 @@ def select_share(recorder: Any, share: Share, start: int) -> list[Notification]:
         Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
     with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
         curs.execute(statement, [start, stop, topics, rules, low, high])
-        return [Notification(id=row[0], originator_id=row[1], originator_version=row[2],
-                             topic=row[3], state=bytes(row[4])) for row in curs.fetchall()]
+        return [Stored(row[0], row[1], row[2], row[3], bytes(row[4])) for row in curs.fetchall()]
 
 
 def work(share: Share, conn: Connection) -> None:
@@ -109,13 +117,17 @@ def work(share: Share, conn: Connection) -> None:
         histories = CaseHistories(rules, path)
         recorder, to_event = petitions.recorder, petitions.mapper.to_domain_event
         read, done = 0, 0
+        pids: dict[Any, str] = {}  # by stored case id: the case id as the views hold it
         while read < share.end:
             notifications = [n for n in select_share(recorder, share, read + 1) if n.id <= share.end]
             arrivals = []
             for n in notifications:
                 position = n.id  # first: what fails below is named by it
-                event = to_event(n)
-                petition = histories.event(event, n.id)
+                event = to_event(n)  # type: ignore[arg-type]
+                pid = pids.get(n.originator_id)
+                if pid is None:
+                    pid = pids[n.originator_id] = str(event.originator_id)
+                petition = histories.event(event, n.id, pid)
                 if petition is not None and isinstance(event, ev.Registered):
                     arrivals.append((n.id, event.timestamp, rules.arrival(petition)))
                 done += n.topic not in RULES_TOPICS  # the settings events: counted once, there

@@ -70,6 +70,7 @@ log = structlog.get_logger("projections")
 def row(petition: Petition, path: UnitPath) -> dict[str, Any]:
     """The list row of a petition as it now is."""
     running = [d for d in petition.deadlines if d.is_running and not d.is_petitioner_window]
+    next_due = min((d.due for d in running), default=None)
     return {
         "id": str(petition.id), "case_number": petition.case_number, "status": petition.status,
         "channel": petition.channel, "category": petition.category, "summary": petition.summary,
@@ -80,7 +81,7 @@ def row(petition: Petition, path: UnitPath) -> dict[str, Any]:
         "responsible_path": path(petition.responsible_unit),
         "received_at": stamp(petition.received_at.astimezone(UTC)),
         "received_on": petition.office_date(petition.received_at).isoformat(),
-        "next_due": min((d.due for d in running), default=None),
+        "next_due": next_due.isoformat() if next_due is not None else None,  # the column is text
         "has_missed": int(any(d.status == "missed" for d in running)),
         "urgent": int(petition.urgent), "headcount": petition.headcount, "version": petition.version,
     }

@@ -172,12 +172,12 @@ def test_a_rebuild_in_memory_that_fails_names_the_event_and_writes_nothing(
     seen = 0
     original = CaseHistories.event
 
-    def failing(self: CaseHistories, event: Any, position: int) -> Any:
+    def failing(self: CaseHistories, event: Any, position: int, pid: str | None = None) -> Any:
         nonlocal seen
         seen += 1
         if seen == 50:
             raise ValueError("cannot project this event")
-        return original(self, event, position)
+        return original(self, event, position, pid)
 
     CaseHistories.event = failing  # type: ignore[method-assign]
     try:
