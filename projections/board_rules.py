@@ -20,7 +20,7 @@ from domain.petition import Petition
 from domain.petition_state import OPEN_STATUSES
 from domain.rules import WarningRules, WarningRuleSettings
 from projections.board import CLEAR, RAISE, standing
-from projections.cross_case import CrossCase
+from projections.cross_case import RAISED, CrossCase
 from projections.hotspots import COLUMNS
 from projections.hotspots import DDL as HOTSPOT_DDL
 from projections.hotspots import TABLES as HOTSPOT_TABLES
@@ -208,7 +208,7 @@ class BoardRules:
         codes = [c for c in self._path(new.location_unit).strip("/").split("/") if c]
         cross.place(codes, new.category, new.day.isoformat(), new.pid, new.case_number)
         cross.hotspot(self.areas(new.location_unit), self._path, new.category, new.day, rules, at, who)
-        cross.latest = max(cross.latest, stamp(at))
+        cross.latest = max(cross.latest, who[RAISED])  # stamp(at)
 
     def who(self, new: Arrival, at: datetime) -> list[Any]:
         """A board row's columns naming the new petition (the rule's own columns left None)."""

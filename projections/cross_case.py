@@ -14,7 +14,7 @@ a petition on a matter whose case was final when it came. Hotspot (热点): see 
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +31,7 @@ from projections.cross_case_sql import (
     NEW_HOTSPOT,
     row_params,
 )
-from projections.hotspots import Cluster, Entry, Hotspot, count_within, listed, within
+from projections.hotspots import Cluster, Entry, Hotspot, listed, within
 from projections.hotspots import spans as hotspot_spans
 from projections.store import Statement, stamp
 
@@ -153,18 +153,20 @@ class CrossCase:
         for i, area in enumerate(areas):
             key = (area, category)
             self._read_area(area, category, *reach)
-            listed_days = self.area_days[key]
+            near = within(self.area_days[key], *reach)  # every window lies in the reach
             standing = self._standing(area, category, when)
             full: list[tuple[str, str]] = []
-            if count_within(listed_days, *reach) >= count:  # else no window can hold enough
-                full = [(a, b) for a, b in spans if count_within(listed_days, a, b) >= count]
+            if len(near) >= count:  # else no window can hold enough
+                days_near = [entry[0] for entry in near]
+                full = [(a, b) for a, b in spans
+                        if bisect_right(days_near, b) - bisect_left(days_near, a) >= count]
             # A township hotspot is not raised while the petition's village has one of its own.
             village_free = i == 0 or standing is not None or self._standing(areas[0], category, when) is None
             if full and village_free:  # the windows' petitions join the standing hotspot, or make one
                 cluster = standing.pid if standing else pid
                 low, high = min(a for a, _ in full), max(b for _, b in full)
                 joined = self.members[(area, category, cluster)].joined
-                for d, other, number in within(listed_days, low, high):
+                for d, other, number in within(near, low, high):
                     if other not in joined:  # most have, at each new petition of a hotspot
                         self._join(area, category, cluster, other, number, d)
             if standing is not None and self.members[(area, category, standing.pid)].any_within(*reach):

@@ -110,7 +110,3 @@ def within(entries: list[Entry], low: str, high: str) -> list[Entry]:
     """The entries of a sorted list whose first value lies from `low` to `high`, both included."""
     return entries[bisect_left(entries, (low,)):bisect_right(entries, (high, "\uffff"))]
 
-
-def count_within(entries: list[Entry], low: str, high: str) -> int:
-    """How many entries `within` would give."""
-    return bisect_right(entries, (high, "\uffff")) - bisect_left(entries, (low,))
