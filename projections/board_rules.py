@@ -205,9 +205,9 @@ class BoardRules:
         cross.repeat(new.received_at, list(new.people), matter, rules, who)
         if new.related_case_id:
             cross.after_final(related(new.related_case_id), rules, at, who)
-        codes = [c for c in self._path(new.location_unit).strip("/").split("/") if c]
-        cross.place(codes, new.category, new.day.isoformat(), new.pid, new.case_number)
-        cross.hotspot(self.areas(new.location_unit), self._path, new.category, new.day, rules, at, who)
+        areas = self.areas(new.location_unit)  # placed only where the hotspot rule looks
+        cross.place(areas, new.category, new.day.isoformat(), new.pid, new.case_number)
+        cross.hotspot(areas, self._path, new.category, new.day, rules, at, who)
         cross.latest = max(cross.latest, who[RAISED])  # stamp(at)
 
     def who(self, new: Arrival, at: datetime) -> list[Any]:

@@ -38,7 +38,9 @@ Warnings = dict[tuple[str, str], str]
 Tables = dict[str, list[tuple[Any, ...]]]
 # When a case became final (True) or stopped being final (False), by notification id.
 Finals = dict[str, list[tuple[int, bool]]]
-FACT_KEY = itemgetter(3, 0, 1, 2)  # responsibility_facts' key: day, petition_id, version, seq
+# responsibility_facts' key is (day, petition_id, version, seq): a case's facts are made in
+# (version, seq) order, so a stable sort by the first two puts them in key order, for less.
+FACT_KEY = itemgetter(3, 0)
 
 
 class CaseHistories:
