@@ -36,10 +36,11 @@ DDL = (
     # Petitioners by a keyed hash of their ID number (never the number): for the repeat rule.
     "CREATE TABLE IF NOT EXISTS {s}petitioner_index ("
     " person TEXT NOT NULL, received_at TEXT NOT NULL, petition_id TEXT NOT NULL,"
-    " case_number TEXT NOT NULL, PRIMARY KEY (person, received_at, petition_id))",
+    " case_number TEXT NOT NULL, PRIMARY KEY (person, received_at, petition_id)){clustered}",
     *HOTSPOT_DDL,
     # When each case ended: the board's read raises warnings of cases still open then.
-    "CREATE TABLE IF NOT EXISTS {s}case_ended (petition_id TEXT PRIMARY KEY, ended_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {s}case_ended (petition_id TEXT PRIMARY KEY, ended_at TEXT NOT NULL)"
+    "{clustered}",
     # Open cases of key persons (重点人员): shown only during a sensitive period.
     "CREATE TABLE IF NOT EXISTS {s}key_person_board ("
     " petition_id TEXT NOT NULL, case_number TEXT NOT NULL, rule TEXT NOT NULL, level TEXT NOT NULL,"

@@ -21,7 +21,7 @@ DDL = (
     " status TEXT NOT NULL, responsible_unit TEXT NOT NULL, responsible_person TEXT NOT NULL,"
     " due_day INTEGER NOT NULL, span INTEGER NOT NULL, noticed INTEGER NOT NULL,"
     " supervised INTEGER NOT NULL, petitioner_window INTEGER NOT NULL,"
-    " PRIMARY KEY (petition_id, idx))",
+    " PRIMARY KEY (petition_id, idx)){clustered}",
     # The jobs page through what is due in (due, case) order: this index answers them without
     # touching the rows of the cases that need nothing.
     "CREATE INDEX IF NOT EXISTS deadline_index_due ON {s}deadline_index (status, due, petition_id)",

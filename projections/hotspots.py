@@ -28,13 +28,13 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS {s}hotspots ("
     " area TEXT NOT NULL, category TEXT NOT NULL, petition_id TEXT NOT NULL,"
     " raised_version INTEGER NOT NULL, last_day TEXT NOT NULL,"
-    " PRIMARY KEY (area, category, petition_id, raised_version))",
+    " PRIMARY KEY (area, category, petition_id, raised_version)){clustered}",
     "CREATE INDEX IF NOT EXISTS hotspots_last_day ON {s}hotspots (area, category, last_day)",
     # The petitions that joined each hotspot (`cluster`: the petition that raised it).
     "CREATE TABLE IF NOT EXISTS {s}hotspot_members ("
     " area TEXT NOT NULL, category TEXT NOT NULL, cluster TEXT NOT NULL, petition_id TEXT NOT NULL,"
     " case_number TEXT NOT NULL, received_on TEXT NOT NULL,"
-    " PRIMARY KEY (area, category, cluster, petition_id))",
+    " PRIMARY KEY (area, category, cluster, petition_id)){clustered}",
     "CREATE INDEX IF NOT EXISTS hotspot_members_day ON {s}hotspot_members"
     " (area, category, cluster, received_on)",
     "CREATE INDEX IF NOT EXISTS case_list_category_day ON {s}case_list (category, received_on)",

@@ -37,7 +37,9 @@ def stamp(moment: datetime) -> str:
 
 @lru_cache(maxsize=1024)
 def for_sqlite(sql: str) -> str:
-    """The statement in SQLite's dialect (remembered: the same few statements run per event)."""
+    """The statement in SQLite's dialect (remembered: the same few statements run per event).
+    A table marked `{clustered}` is stored in its key's order (WITHOUT ROWID): a key that is most
+    of the row is then kept once, not again in an index beside the table; PostgreSQL ignores it."""
     return _PARAM.sub(r":\1", sql.replace("{s}", "").replace("{clustered}", " WITHOUT ROWID"))
 
 
