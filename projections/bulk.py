@@ -163,7 +163,7 @@ class BulkRebuild:
                     except Exception:
                         self._failed(position, "Registered", new.pid)
                         raise
-                for table, rows in registrations.final(least=self.chunk).items():
+                for table, rows in ({} if decided else registrations.final(least=self.chunk)).items():
                     loader.add(table, rows)  # final as decided: into the load meanwhile
                 if progress is not None:
                     progress(int(min(ready, end)))
@@ -176,6 +176,10 @@ class BulkRebuild:
                     for table, rows in registrations.tables().items():
                         loader.add(table, rows)
                     decided = True
+                    # Freed now, while the workers still make their tables, not after the load.
+                    del registrations
+                    gathering.finals.clear()
+                    gathering.repeat_cleared.clear()
             if not decided:
                 raise RebuildFailed("the rebuild workers ended without what the cross-case rules need")
             return {}, max(last, gathering.last), counted + gathering.counted
