@@ -28,9 +28,9 @@ from domain.petition import Petition
 from domain.petition_state import OPEN_STATUSES
 from domain.rules import WarningRules
 from projections.board_rules import KEY_PERSON, RULE_EVENTS, Arrival, BoardRules
-from projections.case_list import row
+from projections.case_list import row_values
 from projections.cross_case import BOARD, CLEARED, KEY_PERSON_BOARD, LEVEL, RULE, TABLE, CrossCase
-from projections.deadline_index import deadline_rows
+from projections.deadline_index import deadline_values, running
 from projections.responsibility import Before, fact_rows
 from projections.store import stamp
 
@@ -153,10 +153,16 @@ class CaseHistories:
         # By case id, the tables' keys: each row goes into the key's index beside the one before.
         cases = [self.cases[pid] for pid in sorted(self.cases)]
         parts = [cases[start:start + part] for start in range(0, len(cases), part)]
-        for some in parts:
-            yield "case_list", [tuple(row(p, self.path).values()) for p in some]
-        for some in parts:
-            yield "deadline_index", [tuple(d.values()) for p in some for d in deadline_rows(p)]
+        deadlines: list[tuple[Any, ...]] = []
+        for some in parts:  # each case's deadlines read once, for both tables
+            rows = []
+            for p in some:
+                pid, clocks = str(p.id), running(p)
+                rows.append(row_values(p, self.path, pid, clocks))
+                deadlines += deadline_values(p, pid, clocks)
+            yield "case_list", rows
+        for start in range(0, len(deadlines) or 1, part):  # (an empty part says there are none)
+            yield "deadline_index", deadlines[start:start + part]
         yield "warning_board", sorted(self.board.all_rows(BOARD), key=itemgetter(0))
         yield "key_person_board", sorted(self.board.all_rows(KEY_PERSON_BOARD), key=itemgetter(0))
         yield "case_ended", sorted(self.ended.items())

@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
 from domain import events as ev
+from domain.deadlines import Deadline
 from domain.directory import UnitInfo
 from domain.petition import Petition
 from domain.rules import RULES_TOPICS
@@ -23,7 +24,7 @@ from projections.board_rules import RULE_EVENTS, BoardRules
 from projections.cross_case import CrossCase
 from projections.cross_case_sql import ViewSource
 from projections.deadline_index import DDL as DEADLINES_DDL
-from projections.deadline_index import DELETE_DEADLINES, INSERT_DEADLINE, deadline_rows
+from projections.deadline_index import DELETE_DEADLINES, INSERT_DEADLINE, deadline_rows, running
 from projections.responsibility import DDL as FACTS_DDL
 from projections.responsibility import Before, facts
 from projections.store import Statement, Views, stamp
@@ -67,24 +68,31 @@ KEEP_READS = 20000  # the cross-case rules start afresh after this many reads an
 log = structlog.get_logger("projections")
 
 
+COLUMNS = ("id", "case_number", "status", "channel", "category", "summary", "content",
+           "receiving_unit", "location_unit", "responsible_unit", "responsible_person",
+           "location_path", "responsible_path", "received_at", "received_on", "next_due",
+           "has_missed", "urgent", "headcount", "version")
+
+
 def row(petition: Petition, path: UnitPath) -> dict[str, Any]:
     """The list row of a petition as it now is."""
-    running = [d for d in petition.deadlines if d.is_running and not d.is_petitioner_window]
-    next_due = min((d.due for d in running), default=None)
-    return {
-        "id": str(petition.id), "case_number": petition.case_number, "status": petition.status,
-        "channel": petition.channel, "category": petition.category, "summary": petition.summary,
-        "content": petition.content, "receiving_unit": petition.receiving_unit,
-        "location_unit": petition.location_unit, "responsible_unit": petition.responsible_unit,
-        "responsible_person": petition.responsible_person,
-        "location_path": path(petition.location_unit),
-        "responsible_path": path(petition.responsible_unit),
-        "received_at": stamp(petition.received_at.astimezone(UTC)),
-        "received_on": petition.office_date(petition.received_at).isoformat(),
-        "next_due": next_due.isoformat() if next_due is not None else None,  # the column is text
-        "has_missed": int(any(d.status == "missed" for d in running)),
-        "urgent": int(petition.urgent), "headcount": petition.headcount, "version": petition.version,
-    }
+    return dict(zip(COLUMNS, row_values(petition, path, str(petition.id), running(petition)),
+                    strict=True))
+
+
+def row_values(petition: Petition, path: UnitPath, pid: str,
+               deadlines: list[tuple[int, Deadline]]) -> tuple[Any, ...]:
+    """`row` as the table's row, from the case's running deadlines (deadline_index.running)."""
+    clocks = [d for _, d in deadlines if not d.is_petitioner_window]
+    next_due = min((d.due for d in clocks), default=None)
+    return (pid, petition.case_number, petition.status, petition.channel, petition.category,
+            petition.summary, petition.content, petition.receiving_unit, petition.location_unit,
+            petition.responsible_unit, petition.responsible_person, path(petition.location_unit),
+            path(petition.responsible_unit), stamp(petition.received_at.astimezone(UTC)),
+            petition.office_date(petition.received_at).isoformat(),
+            next_due.isoformat() if next_due is not None else None,  # the column is text
+            int(any(d.status == "missed" for d in clocks)), int(petition.urgent),
+            petition.headcount, petition.version)
 
 
 class CaseListProjection(Projection[Views]):

@@ -12,6 +12,7 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from domain.deadlines import Deadline
 from domain.petition import Petition
 from projections.store import Views
 
@@ -35,20 +36,37 @@ INSERT_DEADLINE = (
 LONGEST_CLOCK_DAYS = 200  # longer than any clock with its extension, counted in calendar days
 
 
+COLUMNS = ("petition_id", "idx", "clock", "due", "status", "responsible_unit", "responsible_person",
+           "due_day", "span", "noticed", "supervised", "petitioner_window")
+
+
+def running(petition: Petition) -> list[tuple[int, Deadline]]:
+    """The case's running deadlines with their places (a rebuild takes them once for both the
+    list row and these rows: reading a case's deadlines is most of the cost of either)."""
+    return [(i, d) for i, d in enumerate(petition.deadlines) if d.is_running]
+
+
+def deadline_values(petition: Petition, pid: str,
+                    deadlines: list[tuple[int, Deadline]]) -> list[tuple[Any, ...]]:
+    """`deadline_rows` as the table's rows, from the case's `running` deadlines."""
+    if not deadlines:
+        return []
+    supervised_on = [petition.office_date(datetime.fromisoformat(s["at"])) for s in petition.supervisions]
+    flagged = petition.flagged_due_soon()
+    unit, person = petition.responsible_unit, petition.responsible_person
+    made = []
+    for i, d in deadlines:
+        due = d.due.isoformat()
+        made.append((pid, i, d.clock, due, d.status, unit, person, d.due.toordinal(),
+                     max((d.due - d.starts).days, 1), int(flagged.get(str(i)) == due),
+                     int(any(day > d.due for day in supervised_on)), int(d.is_petitioner_window)))
+    return made
+
+
 def deadline_rows(petition: Petition) -> list[dict[str, Any]]:
     """The running deadlines of a petition, the petitioner's request windows marked as such."""
-    supervised_on = [petition.office_date(datetime.fromisoformat(s["at"])) for s in petition.supervisions]
-    return [
-        {"petition_id": str(petition.id), "idx": i, "clock": d.clock, "due": d.due.isoformat(),
-         "status": d.status, "responsible_unit": petition.responsible_unit,
-         "responsible_person": petition.responsible_person, "due_day": d.due.toordinal(),
-         "span": max((d.due - d.starts).days, 1),
-         "noticed": int(petition.flagged_due_soon().get(str(i)) == d.due.isoformat()),
-         "supervised": int(any(day > d.due for day in supervised_on)),
-         "petitioner_window": int(d.is_petitioner_window)}
-        for i, d in enumerate(petition.deadlines)
-        if d.is_running
-    ]
+    return [dict(zip(COLUMNS, values, strict=True))
+            for values in deadline_values(petition, str(petition.id), running(petition))]
 
 
 def _ids(views: Views, where: str, params: dict[str, Any], after: str, limit: int) -> list[str]:
