@@ -36,7 +36,7 @@ from domain.rules import RULES_TOPICS
 from domain.service import PetitionService
 from projections.board_rules import Arrival
 from projections.bulk_cases import CaseHistories, Finals, Registrations, Tables, merged
-from projections.bulk_workers import Share, work
+from projections.bulk_workers import Share, unpacked, work
 from projections.case_list import CaseListProjection
 from projections.store import Loader
 
@@ -227,7 +227,7 @@ class Gathering:
                 raise RebuildFailed("a rebuild worker process ended without its rows") from None
             if message[0] == "arrivals":
                 for arrival in message[1]:
-                    heappush(self.arrivals, arrival)
+                    heappush(self.arrivals, unpacked(arrival))
                 self.read[pipe] = message[2]
             elif message[0] == "rows":
                 self.loader.add(message[1], message[2])

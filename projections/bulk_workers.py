@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from datetime import date, datetime
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -24,7 +25,7 @@ from domain import events as ev
 from domain.directory import UnitInfo, ancestors
 from domain.rules import RULES_TOPICS
 from domain.service import PetitionService
-from projections.board_rules import BoardRules
+from projections.board_rules import Arrival, BoardRules
 from projections.bulk_cases import CaseHistories
 from projections.case_list import unit_paths
 
@@ -50,6 +51,19 @@ class Share:
     def span(self) -> int:
         """How many notifications a worker looks at a time (about `page` of them its own)."""
         return self.page * self.count
+
+
+def packed(position: int, at: datetime, arrival: Arrival) -> tuple[Any, ...]:
+    """A new petition's arrival as sent, its moments as ISO text: a decoded moment's time zone is
+    an object of its own, which pickle writes out in full with each moment."""
+    return (position, at.isoformat(), *arrival[:8], arrival.received_at.isoformat(),
+            arrival.day.isoformat(), *arrival[10:])
+
+
+def unpacked(sent: tuple[Any, ...]) -> tuple[int, datetime, Arrival]:
+    """The arrival `packed` sent, as it was."""
+    return sent[0], datetime.fromisoformat(sent[1]), Arrival._make(
+        [*sent[2:10], datetime.fromisoformat(sent[10]), date.fromisoformat(sent[11]), *sent[12:]])
 
 
 def bounds(share: Share) -> tuple[UUID, UUID]:
@@ -129,7 +143,7 @@ def work(share: Share, conn: Connection) -> None:
                     pid = pids[n.originator_id] = str(event.originator_id)
                 petition = histories.event(event, n.id, pid)
                 if petition is not None and isinstance(event, ev.Registered):
-                    arrivals.append((n.id, event.timestamp, rules.arrival(petition)))
+                    arrivals.append(packed(n.id, event.timestamp, rules.arrival(petition)))
                 done += n.topic not in RULES_TOPICS  # the settings events: counted once, there
             read, position = min(read + share.span, share.end), 0
             conn.send(("arrivals", arrivals, read))

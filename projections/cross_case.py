@@ -147,7 +147,10 @@ class CrossCase:
                 rules: WarningRules, at: datetime, who: Row) -> None:
         """The new petition in each of its areas, the village first (see projections/hotspots.py)."""
         days, count, when = rules.hotspot_days, rules.hotspot_count, who[RAISED]
-        until = stamp((at + timedelta(days=days)).astimezone(UTC))
+
+        def until() -> str:  # the planned end, for a row raised or moved (most petitions neither)
+            return stamp((at + timedelta(days=days)).astimezone(UTC))
+
         pid, case_number, on = who[PID], who[CASE], day.isoformat()
         reach, spans = hotspot_spans(day, days)  # within `days` of the new petition; the windows
         for i, area in enumerate(areas):
@@ -176,9 +179,9 @@ class CrossCase:
                 first = own.days[-1]
                 self._raise_hotspot(Hotspot(area, category, pid, who[VERSION], first), [
                     pid, case_number, "hotspot", "orange", self._detail(area, category, pid, days),
-                    who[UNIT], who[PERSON], area_path(area), when, until, who[VERSION], BOARD])
+                    who[UNIT], who[PERSON], area_path(area), when, until(), who[VERSION], BOARD])
             if standing is not None and pid in self.members[(area, category, standing.pid)]:
-                self._moved(standing, when, until, self._detail(area, category, standing.pid, days))
+                self._moved(standing, when, until(), self._detail(area, category, standing.pid, days))
 
     def _standing(self, area: str, category: str, at: str) -> Hotspot | None:
         self._read_hotspots(area, category)
