@@ -175,6 +175,8 @@ class BulkRebuild:
                     registrations.finish(gathering.finals, gathering.repeat_cleared)
                     for table, rows in registrations.tables().items():
                         loader.add(table, rows)
+                        if table not in SHARED_TABLES:  # all its rows: indexed now, not at the end
+                            loader.complete(table)
                     decided = True
                     # Freed now, while the workers still make their tables, not after the load.
                     del registrations
