@@ -4,10 +4,11 @@ Projecting one event at a time writes each case's rows again on every event (ups
 events overwrite); a rebuild knows every case from the start, so it keeps the cases and the board
 in memory, makes each table's final rows once and loads them together with the tracking position
 (executemany on SQLite, COPY on PostgreSQL). The rows are those one-by-one projection makes: the
-per-case parts call the same functions (row, deadline_rows, facts, the board's standing
-warnings), and the cross-case rules are the same code (projections/cross_case.py), here with
-everything in memory (projections/bulk_cases.py). Only the regrouping on a settings change, SQL
-over every case as events come, is done there in memory.
+per-case parts call the same functions (row_values and deadline_values, which row and
+deadline_rows wrap; fact_rows; the board's standing warnings), and the cross-case rules are
+the same code (projections/cross_case.py), here with everything in memory
+(projections/bulk_cases.py). Only the regrouping on a settings change, SQL over every case as
+events come, is done there in memory.
 
 A long history is shared out: worker processes replay the cases, one share each
 (projections/bulk_workers.py), while this process decides the cross-case rules from the
