@@ -209,7 +209,7 @@ class BoardRules:
         areas = self.areas(new.location_unit)  # placed only where the hotspot rule looks
         cross.place(areas, new.category, new.day.isoformat(), new.pid, new.case_number)
         cross.hotspot(areas, self._path, new.category, new.day, rules, at, who)
-        cross.latest = max(cross.latest, who[RAISED])  # stamp(at)
+        cross.latest = max(cross.latest, who[RAISED])  # the registration's time, stamped
 
     def who(self, new: Arrival, at: datetime) -> list[Any]:
         """A board row's columns naming the new petition (the rule's own columns left None)."""

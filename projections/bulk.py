@@ -164,8 +164,9 @@ class BulkRebuild:
                     except Exception:
                         self._failed(position, "Registered", new.pid)
                         raise
-                for table, rows in ({} if decided else registrations.final(least=self.chunk)).items():
-                    loader.add(table, rows)  # final as decided: into the load meanwhile
+                if not decided:
+                    for table, rows in registrations.final(least=self.chunk).items():
+                        loader.add(table, rows)  # final as decided: into the load meanwhile
                 if progress is not None:
                     progress(int(min(ready, end)))
                 if not decided and gathering.described == len(pipes) and not gathering.arrivals:

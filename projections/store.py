@@ -274,6 +274,8 @@ def _prefixed(sql: str, prefix: str) -> str:
 
 _INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ USING ")  # pg_get_indexdef's
 STAND_IN = "__load"  # a loaded table's stand-in, and its indexes: their names end so
+
+
 def lock_key(name: str) -> int:
     """A PostgreSQL advisory lock's key, named."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
