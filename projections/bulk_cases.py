@@ -57,6 +57,8 @@ class CaseHistories:
         self.ended: dict[str, str] = {}
         self.repeat_cleared: dict[str, str] = {}
         self.finals: Finals = {}
+        self.retired: Tables = {}  # the rows of cases let go (`retire`), since the last `taken_retired`
+        self.retiring = 0  # how many cases those rows are of
 
     def event(self, event: Any, position: int, pid: str | None = None) -> Petition | None:
         """Project one event (at notification `position`; `pid`: its case id as text, when the
@@ -135,6 +137,29 @@ class CaseHistories:
                                case.responsible_person, self.path(case.responsible_unit), at, None,
                                negated, BOARD])
 
+    def retire(self, pid: str) -> None:
+        """A case that will not change again, its last event projected and no longer open (a later
+        settings change regroups open cases only): its rows are made now and the case let go, so
+        that they go into the load while the rest of the history is replayed."""
+        petition, retired = self.cases.pop(pid), self.retired
+        del self.standing[pid]
+        clocks = running(petition)
+        retired.setdefault("case_list", []).append(row_values(petition, self.path, pid, clocks))
+        retired.setdefault("deadline_index", []).extend(deadline_values(petition, pid, clocks))
+        for row in self.board.rows.pop(pid, ()):
+            retired.setdefault(row[TABLE], []).append(tuple(row[:TABLE]))
+        ended = self.ended.pop(pid, None)
+        if ended is not None:
+            retired.setdefault("case_ended", []).append((pid, ended))
+        self.retiring += 1
+
+    def taken_retired(self) -> Tables:
+        """The rows of the cases let go since the last call, each table's in key order."""
+        taken, self.retired, self.retiring = self.retired, {}, 0
+        for rows in taken.values():
+            rows.sort(key=itemgetter(0))  # stable: a case's rows stay in their order
+        return taken
+
     def taken_facts(self) -> list[tuple[Any, ...]]:
         """The facts made since the last call, in the table's key order (inserted near each
         other)."""
@@ -148,12 +173,15 @@ class CaseHistories:
 
     def made(self, part: int = 20_000) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
         """`tables`, a table at a time, the cases' own rows made `part` cases at a time as asked
-        for (a worker sends each part while it makes the next)."""
+        for (a worker sends each part while it makes the next); first in each table, the rows of
+        the cases let go and not taken yet."""
+        left = self.taken_retired()
         yield "responsibility_facts", self.taken_facts()
+        yield "case_list", left.pop("case_list", [])
         # By case id, the tables' keys: each row goes into the key's index beside the one before.
         cases = [self.cases[pid] for pid in sorted(self.cases)]
         parts = [cases[start:start + part] for start in range(0, len(cases), part)]
-        deadlines: list[tuple[Any, ...]] = []
+        deadlines: list[tuple[Any, ...]] = left.pop("deadline_index", [])
         for some in parts:  # each case's deadlines read once, for both tables
             rows = []
             for p in some:
@@ -163,9 +191,9 @@ class CaseHistories:
             yield "case_list", rows
         for start in range(0, len(deadlines) or 1, part):  # (an empty part says there are none)
             yield "deadline_index", deadlines[start:start + part]
-        yield "warning_board", sorted(self.board.all_rows(BOARD), key=itemgetter(0))
-        yield "key_person_board", sorted(self.board.all_rows(KEY_PERSON_BOARD), key=itemgetter(0))
-        yield "case_ended", sorted(self.ended.items())
+        for table in (BOARD, KEY_PERSON_BOARD):
+            yield table, left.pop(table, []) + sorted(self.board.all_rows(table), key=itemgetter(0))
+        yield "case_ended", left.pop("case_ended", []) + sorted(self.ended.items())
 
 
 class Registrations:

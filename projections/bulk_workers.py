@@ -10,9 +10,13 @@ interpreter each: a fork would copy the server's threads' locks and its open con
 from __future__ import annotations
 
 import gc
+import os
+import queue
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -30,6 +34,7 @@ from projections.bulk_cases import CaseHistories
 from projections.case_list import unit_paths
 
 log = structlog.get_logger("projections")
+NICE = 5  # a worker's scheduling priority below the rebuilding process (see `work`)
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,25 @@ class Stored(NamedTuple):
     state: bytes
 
 
+def last_versions(recorder: Any, share: Share) -> dict[Any, int]:
+    """The version of each case's last event up to the share's end, by stored case id (read from
+    the store's key alone): a case is let go once its last event is projected."""
+    low, high = bounds(share)
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT originator_id, MAX(originator_version) FROM {recorder.events_table_name}"
+                      " WHERE originator_id BETWEEN ? AND ? AND rowid <= ? GROUP BY originator_id",
+                      [low.hex, high.hex, share.end])
+            return dict(c.fetchall())
+    statement = SQL("SELECT originator_id, MAX(originator_version) FROM {0}.{1}"
+                    " WHERE originator_id BETWEEN %s AND %s AND notification_id <= %s"
+                    " GROUP BY originator_id").format(
+        Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+    with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+        curs.execute(statement, [low, high, share.end])
+        return dict(curs.fetchall())
+
+
 def select_share(recorder: Any, share: Share, start: int) -> list[Stored]:
     """The share's notifications, and the settings ones, among the `share.span` from `start`: the
     other cases' events are left in the store (each worker would read them all otherwise). A
@@ -112,13 +136,44 @@ def select_share(recorder: Any, share: Share, start: int) -> list[Stored]:
         return [Stored(row[0], row[1], row[2], row[3], bytes(row[4])) for row in curs.fetchall()]
 
 
-def work(share: Share, conn: Connection) -> None:
+class Outbox:
+    """Messages to the rebuilding process, pickled here and written to the pipe by a thread of
+    their own: the worker goes on while that process is busy (deciding the rules, inserting),
+    rather than waiting for it to read what the pipe cannot hold. `Connection.recv` reads them."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn, self.waiting = conn, queue.SimpleQueue[Any]()
+        self.thread = threading.Thread(target=self._write, name="rebuild-outbox", daemon=True)
+        self.thread.start()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        self.waiting.put(ForkingPickler.dumps(message))
+
+    def close(self) -> None:
+        """Once everything sent is written (or the pipe broke: the rebuild has failed then)."""
+        self.waiting.put(None)
+        self.thread.join()
+
+    def _write(self) -> None:
+        while (data := self.waiting.get()) is not None:
+            try:
+                self.conn.send_bytes(data)
+            except OSError:  # the rebuilding process is gone: nothing to tell
+                return
+
+
+def work(share: Share, pipe: Connection) -> None:
     """A worker process: replay the share's cases (sending what the cross-case rules take of each
     new petition, and the facts, as it goes), then what the cross-case rules need of its cases,
     then its tables. A failure is sent back with the notification it failed on (0 when it failed
     on none: reading the store, making or sending rows)."""
     gc.disable()  # everything made here lives until the end (see BulkRebuild.run)
-    position = 0
+    if hasattr(os, "nice"):
+        # Behind the rebuilding process: it takes what the workers send as it comes, rather than
+        # leaving it to the end, when the workers are done and a core is idle (and behind the
+        # server, which goes on serving meanwhile).
+        os.nice(NICE)
+    position, conn = 0, Outbox(pipe)
     try:
         petitions = PetitionService({**share.env, "CREATE_TABLE": "false"})
         path = unit_paths(lambda code: ancestors(share.units, code))
@@ -130,7 +185,7 @@ def work(share: Share, conn: Connection) -> None:
         rules = BoardRules(path, level_of, share.person_key)
         histories = CaseHistories(rules, path)
         recorder, to_event = petitions.recorder, petitions.mapper.to_domain_event
-        read, done = 0, 0
+        read, done, last = 0, 0, last_versions(recorder, share)
         pids: dict[Any, str] = {}  # by stored case id: the case id as the views hold it
         while read < share.end:
             notifications = [n for n in select_share(recorder, share, read + 1) if n.id <= share.end]
@@ -142,13 +197,20 @@ def work(share: Share, conn: Connection) -> None:
                 if pid is None:
                     pid = pids[n.originator_id] = str(event.originator_id)
                 petition = histories.event(event, n.id, pid)
-                if petition is not None and isinstance(event, ev.Registered):
-                    arrivals.append(packed(n.id, event.timestamp, rules.arrival(petition)))
+                if petition is not None:
+                    if isinstance(event, ev.Registered):
+                        arrivals.append(packed(n.id, event.timestamp, rules.arrival(petition)))
+                    if n.originator_version == last.get(n.originator_id) and not petition.is_open:
+                        histories.retire(pid)
                 done += n.topic not in RULES_TOPICS  # the settings events: counted once, there
             read, position = min(read + share.span, share.end), 0
             conn.send(("arrivals", arrivals, read))
-            if len(histories.facts) >= share.chunk:  # final as made: into the load while the rest goes on
+            # Rows final as made: into the load while the rest of the history is replayed.
+            if len(histories.facts) >= share.chunk:
                 conn.send(("rows", "responsibility_facts", histories.taken_facts()))
+            if histories.retiring >= share.chunk // 2:
+                for table, rows in histories.taken_retired().items():
+                    conn.send(("rows", table, rows))
         # What the cross-case rules need of the cases first: they are decided while the rows go.
         conn.send(("cases", histories.repeat_cleared, histories.finals, done, read))
         sending = None
@@ -167,3 +229,4 @@ def work(share: Share, conn: Connection) -> None:
         conn.send(("failed", position, type(error).__name__))
     finally:
         conn.close()
+        pipe.close()

@@ -140,8 +140,13 @@ class CrossCase:
     def place(self, areas: list[str], category: str, day: str, pid: str, case_number: str) -> None:
         """The case's list row, as the hotspot rule finds it in each area it lies in."""
         self.reads += 1  # a registration: what is kept grows with it too
+        entry = (day, pid, case_number)
         for area in areas:
-            insort(self.area_days[(area, category)], (day, pid, case_number))
+            days = self.area_days[(area, category)]
+            if not days or days[-1] < entry:  # most come in the order of their days
+                days.append(entry)
+            else:
+                insort(days, entry)
 
     def hotspot(self, areas: list[str], area_path: Callable[[str], str], category: str, day: date,
                 rules: WarningRules, at: datetime, who: Row) -> None:

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from datetime import UTC, timedelta
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,10 +26,11 @@ from psycopg.sql import SQL, Identifier
 from structlog.testing import capture_logs
 
 from domain.errors import PetitionError
+from domain.petition_state import OPEN_STATUSES
 from domain.rules import RULES_TOPICS, WarningRules
 from projections.bulk import BulkRebuild, RebuildFailed
 from projections.bulk_cases import CaseHistories
-from projections.bulk_workers import Share, select_share
+from projections.bulk_workers import Share, bounds, last_versions, select_share, work
 from projections.runner import SQLiteCaseList
 from projections.store import Loader, Views
 from tests.integration.test_batch import batch_sizes
@@ -149,9 +151,9 @@ def test_a_rebuild_in_memory_gives_every_table_one_by_one_projection_gives(
     monkeypatch.setattr(Loader, "add", adding)
     b.projector.workers = 3
     assert b.projector.rebuild() == events and calls == [1]
-    # The facts went in while the history was replayed, the other tables' rows as they came.
+    # The rows went in as they came, a few at a time (which worker sent them when: below).
     assert set(added) >= {"responsibility_facts", "case_list", "deadline_index", "warning_board"}
-    assert added[:added.index("case_list")].count("responsibility_facts") >= 3
+    assert added.count("responsibility_facts") >= 3 and added.count("case_list") >= 3
     assert added.count("petitioner_index") >= 3  # final as decided here: added 7 at a time too
     assert index_names(b.projector.projection.view) >= {name for name, _, _ in SQLiteCaseList._indexes()}
     assert everything(b.projector.projection.view) == one_by_one
@@ -361,6 +363,54 @@ def test_the_workers_of_a_rebuild_share_the_cases_and_all_read_the_settings(
     by_id = {n.id: n for n in everything_read}
     assert all(n.state == by_id[n.id].state and n.topic == by_id[n.id].topic
                and UUID(str(n.originator_id)) == by_id[n.id].originator_id for got in shares for n in got)
+
+
+def test_a_worker_sends_the_rows_of_cases_that_ended_for_good_while_it_replays_the_rest(
+        make_service: MakeService, store: str, tmp_path: Path) -> None:
+    """A case whose last event is projected and that no longer stands open is let go at once: its
+    rows are sent before the worker's history is done, each case's once, and only such cases'."""
+    b = Board(make_service, tmp_path)
+    busy_office(b, 3)
+    recorder, projection = b.service.recorder, b.projector.projection
+    assert projection.units is not None
+    end = recorder.max_notification_id() or 0
+    share = Share(dict(b.service.env), dict(projection.units()), tuple(projection.topics), end, 0, 2,
+                  page=9, chunk=6, person_key=projection.person_key)
+    everything_read = recorder.select_notifications(start=1, limit=end, topics=list(projection.topics))
+    (low, high), lasts = bounds(share), dict[str, int]()
+    for n in everything_read:  # the share's cases, and the version of each one's last event
+        if n.topic not in RULES_TOPICS and low <= UUID(str(n.originator_id)) <= high:
+            lasts[str(n.originator_id)] = max(lasts.get(str(n.originator_id), 0), n.originator_version)
+    assert len(lasts) >= 5
+    stored = {str(UUID(str(k))): v for k, v in last_versions(recorder, share).items()}
+    assert {k: v for k, v in stored.items() if k in lasts} == lasts
+
+    class Pipe:
+        def __init__(self) -> None:
+            self.messages: list[Any] = []
+
+        def send_bytes(self, data: Any) -> None:
+            self.messages.append(ForkingPickler.loads(data))
+
+        def close(self) -> None:
+            pass
+
+    pipe = Pipe()
+    priority = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        work(share, pipe)  # type: ignore[arg-type]
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, priority)  # work() lowers its process's priority
+    kinds = [m[0] for m in pipe.messages]
+    assert kinds[-1] == "done", pipe.messages[-1]
+    replayed = kinds.index("cases")
+    early = [r for m in pipe.messages[:replayed] if m[:2] == ("rows", "case_list") for r in m[2]]
+    listed = [r[0] for m in pipe.messages if m[:2] == ("rows", "case_list") for r in m[2]]
+    assert len(early) >= 6, "no case was let go while the history was replayed"
+    assert sorted(listed) == sorted(lasts) and len(set(listed)) == len(listed)
+    assert all(r[2] not in OPEN_STATUSES for r in early), [r[2] for r in early]
+    ended = [r[0] for m in pipe.messages if m[:2] == ("rows", "case_ended") for r in m[2]]
+    assert len(set(ended)) == len(ended) and {r[0] for r in early} <= set(ended)
 
 
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
