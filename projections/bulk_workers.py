@@ -51,6 +51,7 @@ class Share:
     page: int = 2000
     chunk: int = 20_000  # rows per message back
     person_key: bytes | None = None  # the views' key for petitioners' ID numbers
+    nice: int = NICE  # how far below the rebuilding process the worker runs
 
     @property
     def span(self) -> int:
@@ -168,11 +169,11 @@ def work(share: Share, pipe: Connection) -> None:
     then its tables. A failure is sent back with the notification it failed on (0 when it failed
     on none: reading the store, making or sending rows)."""
     gc.disable()  # everything made here lives until the end (see BulkRebuild.run)
-    if hasattr(os, "nice"):
+    if share.nice and hasattr(os, "nice"):
         # Behind the rebuilding process: it takes what the workers send as it comes, rather than
         # leaving it to the end, when the workers are done and a core is idle (and behind the
         # server, which goes on serving meanwhile).
-        os.nice(NICE)
+        os.nice(share.nice)
     position, conn = 0, Outbox(pipe)
     try:
         petitions = PetitionService({**share.env, "CREATE_TABLE": "false"})
