@@ -2,9 +2,10 @@
 
 A case's rows depend only on its own events and the settings events, so the cases are shared out
 by their id, and each worker reads its share's events and the settings up to the same
-notification, and sends the rows it made back to the rebuilding process,
-which decides the cross-case rules meanwhile (projections/bulk.py). Workers are spawned (a fresh
-interpreter each: a fork would copy the server's threads' locks and its open connections).
+notification, and sends the rows it made back to the rebuilding process (a case's as soon as it
+ended for good, the rest at the end), which decides the cross-case rules meanwhile
+(projections/bulk.py). Workers are spawned (a fresh interpreter each: a fork would copy the
+server's threads' locks and its open connections).
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ class Stored(NamedTuple):
 
 
 def last_versions(recorder: Any, share: Share) -> dict[Any, int]:
-    """The version of each case's last event up to the share's end, by stored case id (read from
-    the store's key alone): a case is let go once its last event is projected."""
+    """The version of each of the share's cases' last event up to the share's end, by stored case
+    id (on SQLite from the key's index alone): a case is let go once its last event is projected."""
     low, high = bounds(share)
     if isinstance(recorder, SQLiteApplicationRecorder):
         with recorder.datastore.transaction(commit=False) as c:
@@ -174,7 +175,7 @@ def work(share: Share, pipe: Connection) -> None:
         # leaving it to the end, when the workers are done and a core is idle (and behind the
         # server, which goes on serving meanwhile).
         os.nice(share.nice)
-    position, conn = 0, Outbox(pipe)
+    position, outbox = 0, Outbox(pipe)
     try:
         petitions = PetitionService({**share.env, "CREATE_TABLE": "false"})
         path = unit_paths(lambda code: ancestors(share.units, code))
@@ -205,29 +206,29 @@ def work(share: Share, pipe: Connection) -> None:
                         histories.retire(pid)
                 done += n.topic not in RULES_TOPICS  # the settings events: counted once, there
             read, position = min(read + share.span, share.end), 0
-            conn.send(("arrivals", arrivals, read))
+            outbox.send(("arrivals", arrivals, read))
             # Rows final as made: into the load while the rest of the history is replayed.
             if len(histories.facts) >= share.chunk:
-                conn.send(("rows", "responsibility_facts", histories.taken_facts()))
+                outbox.send(("rows", "responsibility_facts", histories.taken_facts()))
             if histories.retiring >= share.chunk // 2:
                 for table, rows in histories.taken_retired().items():
-                    conn.send(("rows", table, rows))
+                    outbox.send(("rows", table, rows))
         # What the cross-case rules need of the cases first: they are decided while the rows go.
-        conn.send(("cases", histories.repeat_cleared, histories.finals, done, read))
+        outbox.send(("cases", histories.repeat_cleared, histories.finals, done, read))
         sending = None
         for table, rows in histories.made(share.chunk):  # each part sent as soon as it is made
             if sending not in (None, table):
-                conn.send(("sent", sending))  # all the rows of that table
+                outbox.send(("sent", sending))  # all the rows of that table
             for start in range(0, len(rows), share.chunk):
-                conn.send(("rows", table, rows[start:start + share.chunk]))
+                outbox.send(("rows", table, rows[start:start + share.chunk]))
             sending = table
-        conn.send(("sent", sending))
-        conn.send(("done",))
+        outbox.send(("sent", sending))
+        outbox.send(("done",))
         petitions.close()
     except BaseException as error:
         log.error("projection_failed_on_event", projection="bulk_rebuild", worker=share.index,
                   notification_id=position or None, error_type=type(error).__name__)
-        conn.send(("failed", position, type(error).__name__))
+        outbox.send(("failed", position, type(error).__name__))
     finally:
-        conn.close()
+        outbox.close()
         pipe.close()
