@@ -143,15 +143,20 @@ class CaseHistories:
         that they go into the load while the rest of the history is replayed."""
         petition, retired = self.cases.pop(pid), self.retired
         del self.standing[pid]
-        clocks = running(petition)
-        retired.setdefault("case_list", []).append(row_values(petition, self.path, pid, clocks))
-        retired.setdefault("deadline_index", []).extend(deadline_values(petition, pid, clocks))
+        listed, deadlines = self.own_rows(petition, pid)
+        retired.setdefault("case_list", []).append(listed)
+        retired.setdefault("deadline_index", []).extend(deadlines)
         for row in self.board.rows.pop(pid, ()):
             retired.setdefault(row[TABLE], []).append(tuple(row[:TABLE]))
         ended = self.ended.pop(pid, None)
         if ended is not None:
             retired.setdefault("case_ended", []).append((pid, ended))
         self.retiring += 1
+
+    def own_rows(self, petition: Petition, pid: str) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+        """A case's list row and deadline rows, its running deadlines read once for both."""
+        clocks = running(petition)
+        return row_values(petition, self.path, pid, clocks), deadline_values(petition, pid, clocks)
 
     def taken_retired(self) -> Tables:
         """The rows of the cases let go since the last call, each table's in key order."""
@@ -182,12 +187,12 @@ class CaseHistories:
         cases = [self.cases[pid] for pid in sorted(self.cases)]
         parts = [cases[start:start + part] for start in range(0, len(cases), part)]
         deadlines: list[tuple[Any, ...]] = left.pop("deadline_index", [])
-        for some in parts:  # each case's deadlines read once, for both tables
+        for some in parts:
             rows = []
             for p in some:
-                pid, clocks = str(p.id), running(p)
-                rows.append(row_values(p, self.path, pid, clocks))
-                deadlines += deadline_values(p, pid, clocks)
+                listed, its_deadlines = self.own_rows(p, str(p.id))
+                rows.append(listed)
+                deadlines += its_deadlines
             yield "case_list", rows
         for start in range(0, len(deadlines) or 1, part):  # (an empty part says there are none)
             yield "deadline_index", deadlines[start:start + part]

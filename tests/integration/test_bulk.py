@@ -393,7 +393,7 @@ def test_a_worker_sends_the_rows_of_cases_that_ended_for_good_while_it_replays_t
             self.messages.append(ForkingPickler.loads(data))
 
         def close(self) -> None:
-            pass
+            """Nothing to let go: the messages stay here to be read."""
 
     pipe = Pipe()
     work(share, pipe)  # type: ignore[arg-type]
