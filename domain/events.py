@@ -18,7 +18,7 @@ ENDED = frozenset({"redirected", "declined", "closed", "final"})
 def _close_clocks(petition: Petition, clocks: set[str] | None, on: date) -> None:
     """Stop the running clocks named (every running clock when None) as of `on`."""
     petition.deadlines = [
-        d.closed(on) if d.is_running and (clocks is None or d.clock in clocks) else d
+        d.closed(on) if (clocks is None or d.clock in clocks) and d.is_running else d
         for d in petition.deadlines
     ]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from domain.petition import Petition
 from domain.warnings import case_warnings
-from projections.store import Statement, Views, stamp
+from projections.store import Views, stamp
 from projections.subtree import below, within
 
 DDL = (
@@ -42,34 +42,12 @@ def standing(petition: Petition) -> dict[tuple[str, str], str]:
     group, urgent until escalated, dissatisfied, and due soon once the scheduler recorded it
     (DeadlineApproaching), until that deadline closes, is missed or moves.
     """
-    found = {(w.rule, w.level): w.detail for w in case_warnings(petition, date.min)
-             if w.rule != "due_soon"}
+    found = {(w.rule, w.level): w.detail for w in case_warnings(petition, None)}
     soon = petition.approaching_deadlines()
     if soon:
         found[("due_soon", "yellow")] = "; ".join(f"{d.clock} is due {d.due.isoformat()}"
                                                    for _, d in soon)
     return found
-
-
-def changes(before: dict[tuple[str, str], str], after: Petition, at: datetime,
-            path: Any) -> list[Statement]:
-    """Raise what the event started, clear what it ended, at the event's record time."""
-    now = standing(after)
-    when = stamp(at)
-    common = {"petition_id": str(after.id), "at": when}
-    statements: list[Statement] = []
-    for (rule, level), detail in now.items():
-        if (rule, level) not in before:
-            statements.append((RAISE, {**common, "case_number": after.case_number, "rule": rule,
-                                       "level": level, "detail": detail,
-                                       "responsible_unit": after.responsible_unit,
-                                       "responsible_person": after.responsible_person,
-                                       "unit_path": path(after.responsible_unit),
-                                       "version": after.version}))
-    for rule, level in before:
-        if (rule, level) not in now:
-            statements.append((CLEAR, {**common, "rule": rule, "level": level}))
-    return statements
 
 
 def board(views: Views, within_path: str, as_of: datetime, level: str | None = None,

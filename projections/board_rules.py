@@ -123,17 +123,18 @@ class BoardRules:
         """The case's event-driven warnings by the current settings, with skip-level and key person."""
         rules = self.current()
         found = standing(petition)  # a new dict: the group rule is decided here, by the settings
-        for key in [k for k in found if k[0] == "group"]:
-            del found[key]
-        if petition.headcount >= rules.group_orange and petition.is_open:
+        if not petition.is_open:  # the rules below stand only while the case is open
+            return found
+        found.pop(("group", "orange"), None)
+        found.pop(("group", "red"), None)
+        if petition.headcount >= rules.group_orange:
             level = "red" if petition.headcount >= rules.group_red else "orange"
             found[("group", level)] = f"group petition of {petition.headcount} people"
-        if petition.is_open:
-            skipped = self._skipped(petition)
-            if skipped:
-                found[("skip_level", "orange")] = skipped
-            if petition.key_person:
-                found[KEY_PERSON] = "key person (重点人员) with an open case"
+        skipped = self._skipped(petition)
+        if skipped:
+            found[("skip_level", "orange")] = skipped
+        if petition.key_person:
+            found[KEY_PERSON] = "key person (重点人员) with an open case"
         return found
 
     def _skipped(self, petition: Petition) -> str | None:

@@ -188,22 +188,23 @@ def work(share: Share, pipe: Connection) -> None:
         histories = CaseHistories(rules, path)
         recorder, to_event = petitions.recorder, petitions.mapper.to_domain_event
         read, done, last = 0, 0, last_versions(recorder, share)
-        pids: dict[Any, str] = {}  # by stored case id: the case id as the views hold it
+        # By stored case id: the case id as the views hold it, and the version of its last event.
+        known: dict[Any, tuple[str, int | None]] = {}
         while read < share.end:
             notifications = [n for n in select_share(recorder, share, read + 1) if n.id <= share.end]
             arrivals = []
             for n in notifications:
                 position = n.id  # first: what fails below is named by it
                 event = to_event(n)  # type: ignore[arg-type]
-                pid = pids.get(n.originator_id)
-                if pid is None:
-                    pid = pids[n.originator_id] = str(event.originator_id)
-                petition = histories.event(event, n.id, pid)
+                case = known.get(n.originator_id)
+                if case is None:
+                    case = known[n.originator_id] = (str(event.originator_id), last.get(n.originator_id))
+                petition = histories.event(event, n.id, case[0])
                 if petition is not None:
                     if isinstance(event, ev.Registered):
                         arrivals.append(packed(n.id, event.timestamp, rules.arrival(petition)))
-                    if n.originator_version == last.get(n.originator_id) and not petition.is_open:
-                        histories.retire(pid)
+                    if n.originator_version == case[1] and not petition.is_open:
+                        histories.retire(case[0])
                 done += n.topic not in RULES_TOPICS  # the settings events: counted once, there
             read, position = min(read + share.span, share.end), 0
             outbox.send(("arrivals", arrivals, read))

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from domain import events as ev
+from domain.deadlines import Deadline
 from domain.petition import Petition
 from projections.store import Statement, Views
 from projections.subtree import below, within
@@ -40,14 +41,14 @@ class Before(NamedTuple):
 
     unit: str
     person: str
-    statuses: tuple[str, ...]
+    deadlines: tuple[Deadline, ...]  # as they were (a deadline never changes: a new one replaces it)
     warnings: dict[tuple[str, str], str]
 
     @classmethod
     def of(cls, petition: Petition, warnings: dict[tuple[str, str], str]) -> Before:
         """Take it from the petition (and the warnings it raised, worked out by the caller)."""
         return cls(petition.responsible_unit, petition.responsible_person,
-                   tuple([d.status for d in petition.deadlines]), warnings)
+                   tuple(petition.deadlines), warnings)
 
 
 def facts(event: Any, before: Before | None, after: Petition, path: Any) -> list[Statement]:
@@ -64,12 +65,14 @@ def fact_rows(event: Any, before: Before | None, after: Petition, path: Any,
     if before is None:
         found.append(("received", after.receiving_unit, after.registered_by))
     else:
-        unit, person, was = before.unit, before.person, before.statuses
+        unit, person, was = before.unit, before.person, before.deadlines
         cls = type(event)  # none of these events has a subclass
         sweep = cls is ev.DeadlineMissed
         for i, deadline in enumerate(after.deadlines):
+            if i < len(was) and deadline is was[i]:  # most: the event left it as it was
+                continue
             status = deadline.status
-            if (i < len(was) and status == was[i]) or deadline.is_petitioner_window:
+            if (i < len(was) and status == was[i].status) or deadline.is_petitioner_window:
                 continue
             if status == "met":
                 found.append(("met", unit, person))
