@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.petition import Petition
 from domain.warnings import case_warnings
-from projections.store import Views, stamp
+from projections.store import Statement, Views, stamp
 from projections.subtree import below, within
 
 DDL = (
@@ -48,6 +48,27 @@ def standing(petition: Petition) -> dict[tuple[str, str], str]:
         found[("due_soon", "yellow")] = "; ".join(f"{d.clock} is due {d.due.isoformat()}"
                                                    for _, d in soon)
     return found
+
+
+def changes(before: dict[tuple[str, str], str], after: Petition, at: datetime,
+            path: Any) -> list[Statement]:
+    """Raise what the event started, clear what it ended, at the event's record time."""
+    now = standing(after)
+    when = stamp(at)
+    common = {"petition_id": str(after.id), "at": when}
+    statements: list[Statement] = []
+    for (rule, level), detail in now.items():
+        if (rule, level) not in before:
+            statements.append((RAISE, {**common, "case_number": after.case_number, "rule": rule,
+                                       "level": level, "detail": detail,
+                                       "responsible_unit": after.responsible_unit,
+                                       "responsible_person": after.responsible_person,
+                                       "unit_path": path(after.responsible_unit),
+                                       "version": after.version}))
+    for rule, level in before:
+        if (rule, level) not in now:
+            statements.append((CLEAR, {**common, "rule": rule, "level": level}))
+    return statements
 
 
 def board(views: Views, within_path: str, as_of: datetime, level: str | None = None,
