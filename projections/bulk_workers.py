@@ -116,7 +116,7 @@ def select_share(recorder: Any, share: Share, start: int) -> list[Stored]:
     other cases' events are left in the store (each worker would read them all otherwise). A
     bounded range rather than a LIMIT: PostgreSQL misjudges how many rows the share's condition
     keeps and would scan and sort the rest of the table for every page. On SQLite the case ids
-    stay as stored (hex): the mapper makes each event's UUID from it."""
+    stay as stored (hex): the worker makes each case's UUID once."""
     topics, rules = list(share.topics), list(RULES_TOPICS)
     stop, (low, high) = start + share.span - 1, bounds(share)
     if isinstance(recorder, SQLiteApplicationRecorder):
@@ -188,23 +188,25 @@ def work(share: Share, pipe: Connection) -> None:
         histories = CaseHistories(rules, path)
         recorder, to_event = petitions.recorder, petitions.mapper.to_domain_event
         read, done, last = 0, 0, last_versions(recorder, share)
-        # By stored case id: the case id as the views hold it, and the version of its last event.
-        known: dict[Any, tuple[str, int | None]] = {}
+        # By stored case id: the case id (made once, not for each of its events), as the views hold
+        # it, and the version of the case's last event.
+        known: dict[Any, tuple[UUID, str, int | None]] = {}
         while read < share.end:
             notifications = [n for n in select_share(recorder, share, read + 1) if n.id <= share.end]
             arrivals = []
             for n in notifications:
                 position = n.id  # first: what fails below is named by it
-                event = to_event(n)  # type: ignore[arg-type]
                 case = known.get(n.originator_id)
                 if case is None:
-                    case = known[n.originator_id] = (str(event.originator_id), last.get(n.originator_id))
-                petition = histories.event(event, n.id, case[0])
+                    uid = n.originator_id if isinstance(n.originator_id, UUID) else UUID(n.originator_id)
+                    case = known[n.originator_id] = (uid, str(uid), last.get(n.originator_id))
+                event = to_event(Stored(position, case[0], n.originator_version, n.topic, n.state))  # type: ignore[arg-type]
+                petition = histories.event(event, position, case[1])
                 if petition is not None:
                     if isinstance(event, ev.Registered):
-                        arrivals.append(packed(n.id, event.timestamp, rules.arrival(petition)))
-                    if n.originator_version == case[1] and not petition.is_open:
-                        histories.retire(case[0])
+                        arrivals.append(packed(position, event.timestamp, rules.arrival(petition)))
+                    if n.originator_version == case[2] and not petition.is_open:
+                        histories.retire(case[1])
                 done += n.topic not in RULES_TOPICS  # the settings events: counted once, there
             read, position = min(read + share.span, share.end), 0
             outbox.send(("arrivals", arrivals, read))

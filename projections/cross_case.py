@@ -31,7 +31,7 @@ from projections.cross_case_sql import (
     NEW_HOTSPOT,
     row_params,
 )
-from projections.hotspots import Cluster, Entry, Hotspot, listed, within
+from projections.hotspots import LAST, Cluster, Entry, Hotspot, listed, within
 from projections.hotspots import spans as hotspot_spans
 from projections.store import Statement, stamp
 
@@ -159,22 +159,23 @@ class CrossCase:
         pid, case_number, on = who[PID], who[CASE], day.isoformat()
         reach, spans = hotspot_spans(day, days)  # within `days` of the new petition; the windows
         for i, area in enumerate(areas):
-            key = (area, category)
-            self._read_area(area, category, *reach)
-            near = within(self.area_days[key], *reach)  # every window lies in the reach
+            if self.source is not None:
+                self._read_area(area, category, *reach)
+            entries = self.area_days[(area, category)]
+            # Where those within reach lie in the area's list (every window lies in the reach).
+            lo, hi = bisect_left(entries, (reach[0],)), bisect_right(entries, (reach[1], LAST))
             standing = self._standing(area, category, when)
             full: list[tuple[str, str]] = []
-            if len(near) >= count:  # else no window can hold enough
-                days_near = [entry[0] for entry in near]
-                full = [(a, b) for a, b in spans
-                        if bisect_right(days_near, b) - bisect_left(days_near, a) >= count]
+            if hi - lo >= count:  # else no window can hold enough
+                full = [(a, b) for a, b, first, last in spans
+                        if bisect_right(entries, last, lo, hi) - bisect_left(entries, first, lo, hi) >= count]
             # A township hotspot is not raised while the petition's village has one of its own.
             village_free = i == 0 or standing is not None or self._standing(areas[0], category, when) is None
             if full and village_free:  # the windows' petitions join the standing hotspot, or make one
                 cluster = standing.pid if standing else pid
                 low, high = min(a for a, _ in full), max(b for _, b in full)
                 joined = self.members[(area, category, cluster)].joined
-                for d, other, number in within(near, low, high):
+                for d, other, number in within(entries, low, high):
                     if other not in joined:  # most have, at each new petition of a hotspot
                         self._join(area, category, cluster, other, number, d)
             if standing is not None and self.members[(area, category, standing.pid)].any_within(*reach):
@@ -189,7 +190,8 @@ class CrossCase:
                 self._moved(standing, when, until(), self._detail(area, category, standing.pid, days))
 
     def _standing(self, area: str, category: str, at: str) -> Hotspot | None:
-        self._read_hotspots(area, category)
+        if self.source is not None:
+            self._read_hotspots(area, category)
         spots = self.hotspots.get((area, category), [])
         if self.source is None and at >= self.latest:
             # Time moved forward only: a hotspot is raised when none stands, and one that no longer

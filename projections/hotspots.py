@@ -44,6 +44,7 @@ COLUMNS = ("(petition_id, case_number, rule, level, detail, responsible_unit, re
            " unit_path, raised_at, cleared_at, raised_version)")
 LISTED = 5  # case numbers named in a detail; the rest are counted
 Entry = tuple[str, str, str]  # (day or moment, petition id, case number): sorted lists of these
+LAST = "\uffff"  # after any petition id: (day, LAST) follows every entry of the day
 
 
 @dataclass
@@ -64,13 +65,18 @@ def windows(day: date, days: int) -> list[tuple[date, date]]:
     return [(day + timedelta(days=k - days + 1), day + timedelta(days=k)) for k in range(days)]
 
 
+Span = tuple[str, str, tuple[str], tuple[str, str]]  # first and last day, and as `within` bounds
+
+
 @lru_cache(maxsize=1024)
-def spans(day: date, days: int) -> tuple[tuple[str, str], tuple[tuple[str, str], ...]]:
+def spans(day: date, days: int) -> tuple[tuple[str, str], tuple[Span, ...]]:
     """The days within `days` of `day` either way (first, last), and `windows` (each as its first
-    and last day), as the lists' ISO text. Remembered: an office registers many petitions a day."""
+    and last day, then those as bounds in a sorted list of entries, as `within` takes them), as
+    the lists' ISO text. Remembered: an office registers many petitions a day."""
     spread = timedelta(days=days - 1)
     return ((day - spread).isoformat(), (day + spread).isoformat()), tuple(
-        (a.isoformat(), b.isoformat()) for a, b in windows(day, days))
+        (a.isoformat(), b.isoformat(), (a.isoformat(),), (b.isoformat(), LAST))
+        for a, b in windows(day, days))
 
 
 def listed(ordered: list[str]) -> str:
@@ -108,5 +114,5 @@ class Cluster:
 
 def within(entries: list[Entry], low: str, high: str) -> list[Entry]:
     """The entries of a sorted list whose first value lies from `low` to `high`, both included."""
-    return entries[bisect_left(entries, (low,)):bisect_right(entries, (high, "\uffff"))]
+    return entries[bisect_left(entries, (low,)):bisect_right(entries, (high, LAST))]
 
