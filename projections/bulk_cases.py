@@ -249,20 +249,23 @@ class Registrations:
                     r[CLEARED] = cleared
 
     def final(self, least: int = 0) -> Tables:
-        """The rows final as soon as made (the petitioner index, the hotspots' members), those
-        made since the last call; none while fewer than `least` have been made."""
+        """The rows final as soon as made (the petitioner index, the hotspots' members, the
+        hotspots' board rows their next ones replaced), those made since the last call; none
+        while fewer than `least` have been made."""
         board = self.board
-        if len(board.person_rows) + len(board.member_rows) < least:
+        if len(board.person_rows) + len(board.member_rows) + len(board.ended_rows) < least:
             return {}
-        made: Tables = {"petitioner_index": board.person_rows, "hotspot_members": board.member_rows}
-        board.person_rows, board.member_rows = [], []
+        made: Tables = {"petitioner_index": board.person_rows, "hotspot_members": board.member_rows,
+                        "warning_board": board.ended_rows}
+        board.person_rows, board.member_rows, board.ended_rows = [], [], []
         return made
 
     def tables(self) -> Tables:
         """The tables the cross-case rules make (their warning rows go with the cases' ones)."""
+        made = self.final()
         return {
-            **self.final(),
-            "warning_board": self.board.all_rows(BOARD),
+            **made,
+            "warning_board": made["warning_board"] + self.board.all_rows(BOARD),
             "board_settings": self.settings,
             "hotspots": self.board.hotspot_rows(),
         }

@@ -66,6 +66,9 @@ class CrossCase:
     people: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
     person_rows: list[tuple[Any, ...]] = field(default_factory=list)  # a rebuild's, as made
     member_rows: list[tuple[Any, ...]] = field(default_factory=list)  # as person_rows, of members
+    # A rebuild's board rows that no longer change (a hotspot's row once the next one replaced it),
+    # as made; their table is then None in `rows`, which keeps them for what they say.
+    ended_rows: list[tuple[Any, ...]] = field(default_factory=list)
     area_days: dict[tuple[str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
     hotspots: dict[tuple[str, str], list[Hotspot]] = field(default_factory=lambda: defaultdict(list))
     members: dict[tuple[str, str, str], Cluster] = field(default_factory=lambda: defaultdict(Cluster))
@@ -235,6 +238,9 @@ class CrossCase:
             row[CLEARED] = when
             if self.log is not None:
                 self.log.append((CLEAR_ROW, {"petition_id": h.pid, "raised_version": h.version, "at": when}))
+            if self.source is None:  # a rebuild's, final now: no later join finds it current
+                self.ended_rows.append(tuple(row[:TABLE]))
+                row[TABLE] = None
         h.version += 1
         h.last_day = self.members[(h.area, h.category, h.pid)].days[-1]
         if self.log is not None:
