@@ -258,6 +258,8 @@ class Registrations:
         made: Tables = {"petitioner_index": board.person_rows, "hotspot_members": board.member_rows,
                         "warning_board": board.ended_rows}
         board.person_rows, board.member_rows, board.ended_rows = [], [], []
+        for table in ("petitioner_index", "hotspot_members"):
+            made[table].sort()  # by the table's key (its first columns): each goes in near the last
         return made
 
     def tables(self) -> Tables:
