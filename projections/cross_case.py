@@ -170,7 +170,7 @@ class CrossCase:
             standing = self._standing(area, category, when)
             full: list[tuple[str, str]] = []
             if hi - lo >= count:  # else no window can hold enough
-                full = [(a, b) for a, b, first, last in spans
+                full = [(first[0], last[0]) for first, last in spans
                         if bisect_right(entries, last, lo, hi) - bisect_left(entries, first, lo, hi) >= count]
             # A township hotspot is not raised while the petition's village has one of its own.
             village_free = i == 0 or standing is not None or self._standing(areas[0], category, when) is None

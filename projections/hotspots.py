@@ -65,18 +65,18 @@ def windows(day: date, days: int) -> list[tuple[date, date]]:
     return [(day + timedelta(days=k - days + 1), day + timedelta(days=k)) for k in range(days)]
 
 
-Span = tuple[str, str, tuple[str], tuple[str, str]]  # first and last day, and as `within` bounds
+# A window's first and last day as bounds in a sorted list of entries, as `within` takes them:
+# (first,) comes before, (last, LAST) after, every entry of those days.
+Span = tuple[tuple[str], tuple[str, str]]
 
 
 @lru_cache(maxsize=1024)
 def spans(day: date, days: int) -> tuple[tuple[str, str], tuple[Span, ...]]:
-    """The days within `days` of `day` either way (first, last), and `windows` (each as its first
-    and last day, then those as bounds in a sorted list of entries, as `within` takes them), as
-    the lists' ISO text. Remembered: an office registers many petitions a day."""
+    """The days within `days` of `day` either way (first, last), and `windows` (as Spans), as the
+    lists' ISO text. Remembered: an office registers many petitions a day."""
     spread = timedelta(days=days - 1)
     return ((day - spread).isoformat(), (day + spread).isoformat()), tuple(
-        (a.isoformat(), b.isoformat(), (a.isoformat(),), (b.isoformat(), LAST))
-        for a, b in windows(day, days))
+        ((a.isoformat(),), (b.isoformat(), LAST)) for a, b in windows(day, days))
 
 
 def listed(ordered: list[str]) -> str:

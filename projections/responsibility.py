@@ -69,11 +69,11 @@ def fact_rows(event: Any, before: Before | None, after: Petition, path: Any,
         cls = type(event)  # none of these events has a subclass
         sweep = cls is ev.DeadlineMissed
         for i, deadline in enumerate(after.deadlines):
-            if i < len(was) and deadline is was[i]:  # most: the event left it as it was
+            if i < len(was) and (deadline is was[i] or deadline.status == was[i].status):
+                continue  # unchanged (most: the very deadline the event left as it was)
+            if deadline.is_petitioner_window:
                 continue
             status = deadline.status
-            if (i < len(was) and status == was[i].status) or deadline.is_petitioner_window:
-                continue
             if status == "met":
                 found.append(("met", unit, person))
             elif status == "missed" and not sweep:
