@@ -31,7 +31,7 @@ from projections.cross_case_sql import (
     NEW_HOTSPOT,
     row_params,
 )
-from projections.hotspots import LAST, Cluster, Entry, Hotspot, listed, within
+from projections.hotspots import LAST, Area, Cluster, Entry, Hotspot, listed, within
 from projections.hotspots import spans as hotspot_spans
 from projections.store import Statement, stamp
 
@@ -69,10 +69,7 @@ class CrossCase:
     # A rebuild's board rows that no longer change (a hotspot's row once the next one replaced it),
     # as made; their table is then None in `rows`, which keeps them for what they say.
     ended_rows: list[tuple[Any, ...]] = field(default_factory=list)
-    area_days: dict[tuple[str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
-    hotspots: dict[tuple[str, str], list[Hotspot]] = field(default_factory=lambda: defaultdict(list))
-    members: dict[tuple[str, str, str], Cluster] = field(default_factory=lambda: defaultdict(Cluster))
-    hotspot_row: dict[tuple[str, str, str], Row] = field(default_factory=dict)  # each one's newest row
+    areas: dict[tuple[str, str], Area] = field(default_factory=lambda: defaultdict(Area))  # by area, category
     latest: str = ""  # the latest registration's record time (hotspots stand until a record time)
     _read: set[Any] = field(default_factory=set)  # what was read from the source already
     reads: int = 0  # how many times the source was asked, and registrations placed
@@ -145,7 +142,7 @@ class CrossCase:
         self.reads += 1  # a registration: what is kept grows with it too
         entry = (day, pid, case_number)
         for area in areas:
-            days = self.area_days[(area, category)]
+            days = self.areas[(area, category)].entries
             if not days or days[-1] < entry:  # most come in the order of their days
                 days.append(entry)
             else:
@@ -155,99 +152,110 @@ class CrossCase:
                 rules: WarningRules, at: datetime, who: Row) -> None:
         """The new petition in each of its areas, the village first (see projections/hotspots.py)."""
         days, count, when = rules.hotspot_days, rules.hotspot_count, who[RAISED]
+        ends: list[str] = []
 
-        def until() -> str:  # the planned end, for a row raised or moved (most petitions neither)
-            return stamp((at + timedelta(days=days)).astimezone(UTC))
+        def until() -> str:  # the planned end, for a row raised or moved (made once, when needed)
+            if not ends:
+                ends.append(stamp((at + timedelta(days=days)).astimezone(UTC)))
+            return ends[0]
 
         pid, case_number, on = who[PID], who[CASE], day.isoformat()
         reach, spans = hotspot_spans(day, days)  # within `days` of the new petition; the windows
-        for i, area in enumerate(areas):
+        for i, name in enumerate(areas):
             if self.source is not None:
-                self._read_area(area, category, *reach)
-            entries = self.area_days[(area, category)]
+                self._read_area(name, category, *reach)
+            area = self.areas[(name, category)]
+            entries = area.entries
             # Where those within reach lie in the area's list (every window lies in the reach).
             lo, hi = bisect_left(entries, (reach[0],)), bisect_right(entries, (reach[1], LAST))
-            standing = self._standing(area, category, when)
+            standing, row = self._standing(area, name, category, when)
             full: list[tuple[str, str]] = []
             if hi - lo >= count:  # else no window can hold enough
                 full = [(first[0], last[0]) for first, last in spans
                         if bisect_right(entries, last, lo, hi) - bisect_left(entries, first, lo, hi) >= count]
             # A township hotspot is not raised while the petition's village has one of its own.
-            village_free = i == 0 or standing is not None or self._standing(areas[0], category, when) is None
+            village_free = i == 0 or standing is not None or \
+                self._standing(self.areas[(areas[0], category)], areas[0], category, when)[0] is None
             if full and village_free:  # the windows' petitions join the standing hotspot, or make one
                 cluster = standing.pid if standing else pid
+                members = area.members[cluster]
                 low, high = min(a for a, _ in full), max(b for _, b in full)
-                joined = self.members[(area, category, cluster)].joined
+                joined = members.joined
                 for d, other, number in within(entries, low, high):
                     if other not in joined:  # most have, at each new petition of a hotspot
-                        self._join(area, category, cluster, other, number, d)
-            if standing is not None and self.members[(area, category, standing.pid)].any_within(*reach):
-                self._join(area, category, standing.pid, pid, case_number, on)
-            own = self.members.get((area, category, pid))
-            if standing is None and own and own.joined:
-                first = own.days[-1]
-                self._raise_hotspot(Hotspot(area, category, pid, who[VERSION], first), [
-                    pid, case_number, "hotspot", "orange", self._detail(area, category, pid, days),
-                    who[UNIT], who[PERSON], area_path(area), when, until(), who[VERSION], BOARD])
-            if standing is not None and pid in self.members[(area, category, standing.pid)]:
-                self._moved(standing, when, until(), self._detail(area, category, standing.pid, days))
+                        self._join(name, category, cluster, members, other, number, d)
+            if standing is not None:
+                members = area.members[standing.pid]
+                if members.any_within(*reach):
+                    self._join(name, category, standing.pid, members, pid, case_number, on)
+                if row is not None and pid in members:
+                    detail = self._detail(members, name, category, days)
+                    self._moved(area, standing, row, when, until(), detail)
+                continue
+            own = area.members.get(pid)
+            if own and own.joined:
+                self._raise_hotspot(area, Hotspot(name, category, pid, who[VERSION], own.days[-1]), [
+                    pid, case_number, "hotspot", "orange", self._detail(own, name, category, days),
+                    who[UNIT], who[PERSON], area_path(name), when, until(), who[VERSION], BOARD])
 
-    def _standing(self, area: str, category: str, at: str) -> Hotspot | None:
+    def _standing(self, area: Area, name: str, category: str, at: str) -> tuple[Hotspot | None, Row | None]:
+        """The area's hotspot of the category standing at `at`, with its board row then."""
         if self.source is not None:
-            self._read_hotspots(area, category)
-        spots = self.hotspots.get((area, category), [])
+            self._read_hotspots(area, name, category)
+        spots = area.hotspots
         if self.source is None and at >= self.latest:
             # Time moved forward only: a hotspot is raised when none stands, and one that no longer
             # stands never stands again, so only the newest can stand now.
             spots = spots[-1:]
         for h in spots:
-            if self._current(h, at):
-                return h
-        return None
+            row = self._current(area, h, at)
+            if row is not None:
+                return h, row
+        return None, None
 
-    def _current(self, h: Hotspot, at: str) -> list[Row]:
+    @staticmethod
+    def _current(area: Area, h: Hotspot, at: str) -> Row | None:
         """The hotspot's board row, when it stands at `at`."""
-        r = self.hotspot_row.get((h.area, h.category, h.pid))
-        return [r] if r is not None and r[VERSION] == h.version and r[CLEARED] is not None \
-            and r[CLEARED] > at else []
+        r = area.rows.get(h.pid)
+        return r if r is not None and r[VERSION] == h.version and r[CLEARED] is not None \
+            and r[CLEARED] > at else None
 
-    def _join(self, area: str, category: str, cluster: str, pid: str, number: str, day: str) -> None:
-        joined = self.members[(area, category, cluster)].join(pid, number, day)
+    def _join(self, area: str, category: str, cluster: str, members: Cluster, pid: str, number: str,
+              day: str) -> None:
+        joined = members.join(pid, number, day)
         if joined and self.source is None:  # a rebuild's table, final as made: a member stays one
             self.member_rows.append((area, category, cluster, pid, number, day))
         if joined and self.log is not None:
             self.log.append((ADD_MEMBER, {"area": area, "category": category, "cluster": cluster,
                                           "petition_id": pid, "case_number": number, "received_on": day}))
 
-    def _raise_hotspot(self, hotspot: Hotspot, row: Row) -> None:
-        self.hotspots[(hotspot.area, hotspot.category)].append(hotspot)
+    def _raise_hotspot(self, area: Area, hotspot: Hotspot, row: Row) -> None:
+        area.hotspots.append(hotspot)
         if self.log is not None:
             self.log.append((NEW_HOTSPOT, vars(hotspot).copy()))
         if self.raise_(row):
-            self.hotspot_row[(hotspot.area, hotspot.category, hotspot.pid)] = row
+            area.rows[hotspot.pid] = row
 
-    def _moved(self, h: Hotspot, when: str, until: str, detail: str) -> None:
+    def _moved(self, area: Area, h: Hotspot, row: Row, when: str, until: str, detail: str) -> None:
         """A join: the hotspot's next row (naming the members so far, planned to end `days` from
-        now), the standing one cleared at the join, and the hotspot pointing at the new row."""
-        current = self._current(h, when)
-        for row in current:
-            following = [*row[:DETAIL], detail, *row[UNIT:RAISED], when, until, h.version + 1, BOARD]
-            if self.raise_(following):
-                self.hotspot_row[(h.area, h.category, h.pid)] = following
-        for row in current:
-            row[CLEARED] = when
-            if self.log is not None:
-                self.log.append((CLEAR_ROW, {"petition_id": h.pid, "raised_version": h.version, "at": when}))
-            if self.source is None:  # a rebuild's, final now: no later join finds it current
-                self.ended_rows.append(tuple(row[:TABLE]))
-                row[TABLE] = None
+        now), the standing one (`row`) cleared at the join, and the hotspot pointing at the new row."""
+        following = [*row[:DETAIL], detail, *row[UNIT:RAISED], when, until, h.version + 1, BOARD]
+        if self.raise_(following):
+            area.rows[h.pid] = following
+        row[CLEARED] = when
+        if self.log is not None:
+            self.log.append((CLEAR_ROW, {"petition_id": h.pid, "raised_version": h.version, "at": when}))
+        if self.source is None:  # a rebuild's, final now: no later join finds it current
+            self.ended_rows.append(tuple(row[:TABLE]))
+            row[TABLE] = None
         h.version += 1
-        h.last_day = self.members[(h.area, h.category, h.pid)].days[-1]
+        h.last_day = area.members[h.pid].days[-1]
         if self.log is not None:
             self.log.append((MOVE_HOTSPOT, vars(h).copy()))
 
-    def _detail(self, area: str, category: str, cluster: str, days: int) -> str:
-        names = self.members[(area, category, cluster)].numbers
+    @staticmethod
+    def _detail(members: Cluster, area: str, category: str, days: int) -> str:
+        names = members.numbers
         return f"{len(names)} petitions on {category} in {area} within {days} days: {listed(names)}"
 
     # ---- reading what was not made here -------------------------------------------------------
@@ -263,23 +271,23 @@ class CrossCase:
             return
         self._read.update(("day", area, category, d) for d in wanted if missing[0] <= d <= missing[-1])
         self.reads += 1
-        days = self.area_days[(area, category)]
+        days = self.areas[(area, category)].entries
         known = {pid for _, pid, _ in within(days, missing[0], missing[-1])}
         for entry in self.source.area(area, category, missing[0], missing[-1]):
             if entry[1] not in known:
                 insort(days, entry)
 
-    def _read_hotspots(self, area: str, category: str) -> None:
-        if self.source is None or ("hotspots", area, category) in self._read:
+    def _read_hotspots(self, area: Area, name: str, category: str) -> None:
+        if self.source is None or ("hotspots", name, category) in self._read:
             return
-        self._read.add(("hotspots", area, category))
+        self._read.add(("hotspots", name, category))
         self.reads += 1
-        for hotspot, row, members in self.source.hotspots(area, category):
-            self.hotspots[(area, category)].append(hotspot)
+        for hotspot, row, members in self.source.hotspots(name, category):
+            area.hotspots.append(hotspot)
             self.keys.add((row[TABLE], row[PID], row[RULE], row[LEVEL], row[VERSION]))
             self.rows[hotspot.pid].append(row)
-            self.hotspot_row[(area, category, hotspot.pid)] = row
-            cluster = self.members[(area, category, hotspot.pid)]
+            area.rows[hotspot.pid] = row
+            cluster = area.members[hotspot.pid]
             for pid, (number, day) in members.items():
                 cluster.join(pid, number, day)
 
@@ -308,7 +316,7 @@ class CrossCase:
     def hotspot_rows(self) -> list[tuple[Any, ...]]:
         """The hotspots table."""
         return [(h.area, h.category, h.pid, h.version, h.last_day)
-                for spots in self.hotspots.values() for h in spots]
+                for area in self.areas.values() for h in area.hotspots]
 
 
 def utc(moment: datetime) -> str:

@@ -18,9 +18,11 @@ The rule is decided in projections/cross_case.py; here are its tables and the wi
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 DDL = (
     # One row per hotspot: the petition that raised it, the raised_version of its board row
@@ -110,6 +112,18 @@ class Cluster:
 
     def __contains__(self, pid: object) -> bool:
         return pid in self.joined
+
+
+@dataclass
+class Area:
+    """What the hotspot rule keeps of one area and category: its petitions in order of receipt
+    day, its hotspots (the newest last), each hotspot's members and its newest board row (a row
+    is a board row's columns, then its table), by the petition that raised it."""
+
+    entries: list[Entry] = field(default_factory=list)
+    hotspots: list[Hotspot] = field(default_factory=list)
+    members: defaultdict[str, Cluster] = field(default_factory=lambda: defaultdict(Cluster))
+    rows: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def within(entries: list[Entry], low: str, high: str) -> list[Entry]:
