@@ -51,6 +51,9 @@ OPINIONS = ("support", "explain", "not_support")
 SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
 NOTE_KINDS = ("investigation", "mediation", "other")
 SUPERVISION_LEVELS = ("normal", "yellow", "red")
+# The last moment `office_date` was asked for, its time zone and its date (the moment is held
+# here, so no other object can take its identity).
+_last_office_date: list[tuple[datetime | None, str, date]] = [(None, "", date.min)]
 STAGE_CLOCKS = frozenset({"triage", "acceptance", "handling", "review_decision", "rereview_decision"})
 
 
@@ -123,8 +126,15 @@ class PetitionState(Aggregate):
         return self.status in OPEN_STATUSES
 
     def office_date(self, moment: datetime) -> date:
-        """The date of a moment in the office's time zone."""
-        return moment.astimezone(ZoneInfo(self.timezone)).date()
+        """The date of a moment in the office's time zone. The last one asked for is remembered:
+        an event's own time is asked for again by the views that project it (a rebuild, every
+        event of the history)."""
+        last = _last_office_date[0]
+        if last[0] is moment and last[1] == self.timezone:
+            return last[2]
+        day = moment.astimezone(ZoneInfo(self.timezone)).date()
+        _last_office_date[0] = (moment, self.timezone, day)  # one tuple: threads see it whole
+        return day
 
     def current(self, clock: str) -> Deadline | None:
         """The latest deadline of `clock`, if it was ever started."""

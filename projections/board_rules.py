@@ -95,6 +95,7 @@ class BoardRules:
                  person_key: bytes | None) -> None:
         self._path, self._level_of, self._key = path, level_of, person_key
         self._areas: dict[str, list[str]] = {}
+        self._skips: dict[tuple[str, str], str | None] = {}  # skip-level, by the case's two units
         self.rules: WarningRules | None = None
 
     # ---- settings ---------------------------------------------------------------------
@@ -140,17 +141,28 @@ class BoardRules:
     def _skipped(self, petition: Petition) -> str | None:
         """越级访: a visit received two or more levels above the competent unit. The competent
         unit is where the matter lies, but a villager group is no organ: its village answers.
-        Letters, calls and online petitions may go to any level, so only visits count."""
+        Letters, calls and online petitions may go to any level, so only visits count.
+        Remembered by the two units once found: a unit's level never changes (units are only
+        added), and the views ask after every event of a case."""
         if petition.channel != "visit":
             return None
-        received, location = self._level_of(petition.receiving_unit), self._level_of(petition.location_unit)
+        units = (petition.receiving_unit, petition.location_unit)
+        if units in self._skips:
+            return self._skips[units]
+        found = self._skip_level(*units)
+        if found is not None or all(self._level_of(u) is not None for u in units):
+            self._skips[units] = found  # (a unit not known yet may be added later)
+        return found
+
+    def _skip_level(self, receiving_unit: str, location_unit: str) -> str | None:
+        received, location = self._level_of(receiving_unit), self._level_of(location_unit)
         if received not in LEVELS or location not in LEVELS:
             return None
         competent = "village" if location == "group" else location
         if LEVELS.index(competent) - LEVELS.index(received) < 2:
             return None
-        return (f"visit received at {petition.receiving_unit} ({received}) on a matter of "
-                f"{petition.location_unit} (competent level: {competent}): above that level plus one")
+        return (f"visit received at {receiving_unit} ({received}) on a matter of "
+                f"{location_unit} (competent level: {competent}): above that level plus one")
 
     def changes(self, before: dict[tuple[str, str], str], after: Petition, at: datetime) -> list[Statement]:
         """Raise and clear as the event changed the case; the key-person marker has a table of its own."""

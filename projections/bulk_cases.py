@@ -91,6 +91,8 @@ class CaseHistories:
                 timestamp: datetime, registered: bool) -> None:
         """BoardRules.changes: raise what the event started, clear what it ended (most events
         do neither: the time is then not formatted)."""
+        if now == before and petition.status not in ENDED:
+            return
         raised = [key for key in now if key not in before]
         cleared = [key for key in before if key not in now]
         ending = petition.status in ENDED and (

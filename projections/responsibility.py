@@ -93,13 +93,14 @@ def fact_rows(event: Any, before: Before | None, after: Petition, path: Any,
             found.append(("supervised", unit, person))
         elif cls is ev.Packaged:
             found.append(("packaged", unit, event.leader))
-    dated = by_due
+    version, rows = after.version, list[tuple[Any, ...]]()
     if found:
         day = after.office_date(getattr(event, "at", after.registered_at)).isoformat()
-        dated = [(kind, unit, person, day) for kind, unit, person in found] + by_due
-    version = after.version
-    return [(pid, version, seq, on, kind, unit, path(unit), person)
-            for seq, (kind, unit, person, on) in enumerate(dated)]
+        for kind, unit, person in found:
+            rows.append((pid, version, len(rows), day, kind, unit, path(unit), person))
+    for kind, unit, person, on in by_due:
+        rows.append((pid, version, len(rows), on, kind, unit, path(unit), person))
+    return rows
 
 
 def figures(counts: dict[str, int]) -> dict[str, Any]:
