@@ -104,8 +104,12 @@ class CrossCase:
                who: Row) -> None:
         """Index the petitioners, then raise when one came within the window or the matter is known."""
         pid, received, number = who[PID], utc(received_at), who[CASE]
-        window = timedelta(days=rules.repeat_days)
-        start, end = utc(received_at - window), utc(received_at + window)
+        # With every petition in memory (a rebuild), a petitioner never seen before has no other.
+        seen = self.source is not None or any(person in self.people for person in people)
+        start = end = ""
+        if seen:
+            window = timedelta(days=rules.repeat_days)
+            start, end = utc(received_at - window), utc(received_at + window)
         for person in people:  # (person, received_at, petition_id) is the index's key
             self._read_people(person, start, end)
             known = self.people[person]
@@ -118,7 +122,8 @@ class CrossCase:
                     self.log.append((ADD_PERSON, {"person": person, "received_at": received,
                                                   "petition_id": pid, "case_number": number}))
         earlier = sorted({case for person in people
-                          for _, other, case in within(self.people[person], start, end) if other != pid})
+                          for _, other, case in within(self.people[person], start, end) if other != pid}
+                         ) if seen else []
         if not earlier and not matter:
             return
         detail = matter + (("; " if matter else "") + f"same petitioner within {rules.repeat_days} days as "
