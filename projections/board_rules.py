@@ -149,13 +149,15 @@ class BoardRules:
         units = (petition.receiving_unit, petition.location_unit)
         if units in self._skips:
             return self._skips[units]
-        found = self._skip_level(*units)
-        if found is not None or all(self._level_of(u) is not None for u in units):
-            self._skips[units] = found  # (a unit not known yet may be added later)
+        received, location = self._level_of(units[0]), self._level_of(units[1])
+        found = self._skip_level(*units, received, location)
+        if received is not None and location is not None:  # (a unit not known yet may be added later)
+            self._skips[units] = found
         return found
 
-    def _skip_level(self, receiving_unit: str, location_unit: str) -> str | None:
-        received, location = self._level_of(receiving_unit), self._level_of(location_unit)
+    @staticmethod
+    def _skip_level(receiving_unit: str, location_unit: str, received: str | None,
+                    location: str | None) -> str | None:
         if received not in LEVELS or location not in LEVELS:
             return None
         competent = "village" if location == "group" else location

@@ -157,12 +157,13 @@ class CrossCase:
                 rules: WarningRules, at: datetime, who: Row) -> None:
         """The new petition in each of its areas, the village first (see projections/hotspots.py)."""
         days, count, when = rules.hotspot_days, rules.hotspot_count, who[RAISED]
-        ends: list[str] = []
+        end: str | None = None
 
         def until() -> str:  # the planned end, for a row raised or moved (made once, when needed)
-            if not ends:
-                ends.append(stamp((at + timedelta(days=days)).astimezone(UTC)))
-            return ends[0]
+            nonlocal end
+            if end is None:
+                end = stamp((at + timedelta(days=days)).astimezone(UTC))
+            return end
 
         pid, case_number, on = who[PID], who[CASE], day.isoformat()
         reach, spans = hotspot_spans(day, days)  # within `days` of the new petition; the windows
@@ -173,27 +174,28 @@ class CrossCase:
             entries = area.entries
             # Where those within reach lie in the area's list (every window lies in the reach).
             lo, hi = bisect_left(entries, (reach[0],)), bisect_right(entries, (reach[1], LAST))
-            standing, row = self._standing(area, name, category, when)
+            spot = self._standing(area, name, category, when)
             full: list[tuple[str, str]] = []
             if hi - lo >= count:  # else no window can hold enough
                 full = [(first[0], last[0]) for first, last in spans
                         if bisect_right(entries, last, lo, hi) - bisect_left(entries, first, lo, hi) >= count]
             # A township hotspot is not raised while the petition's village has one of its own.
-            village_free = i == 0 or standing is not None or \
-                self._standing(self.areas[(areas[0], category)], areas[0], category, when)[0] is None
+            village_free = i == 0 or spot is not None or \
+                self._standing(self.areas[(areas[0], category)], areas[0], category, when) is None
             if full and village_free:  # the windows' petitions join the standing hotspot, or make one
-                cluster = standing.pid if standing else pid
+                cluster = spot[0].pid if spot else pid
                 members = area.members[cluster]
                 low, high = min(a for a, _ in full), max(b for _, b in full)
                 joined = members.joined
                 for d, other, number in within(entries, low, high):
                     if other not in joined:  # most have, at each new petition of a hotspot
                         self._join(name, category, cluster, members, other, number, d)
-            if standing is not None:
+            if spot is not None:
+                standing, row = spot
                 members = area.members[standing.pid]
                 if members.any_within(*reach):
                     self._join(name, category, standing.pid, members, pid, case_number, on)
-                if row is not None and pid in members:
+                if pid in members:
                     detail = self._detail(members, name, category, days)
                     self._moved(area, standing, row, when, until(), detail)
                 continue
@@ -203,7 +205,7 @@ class CrossCase:
                     pid, case_number, "hotspot", "orange", self._detail(own, name, category, days),
                     who[UNIT], who[PERSON], area_path(name), when, until(), who[VERSION], BOARD])
 
-    def _standing(self, area: Area, name: str, category: str, at: str) -> tuple[Hotspot | None, Row | None]:
+    def _standing(self, area: Area, name: str, category: str, at: str) -> tuple[Hotspot, Row] | None:
         """The area's hotspot of the category standing at `at`, with its board row then."""
         if self.source is not None:
             self._read_hotspots(area, name, category)
@@ -216,7 +218,7 @@ class CrossCase:
             row = self._current(area, h, at)
             if row is not None:
                 return h, row
-        return None, None
+        return None
 
     @staticmethod
     def _current(area: Area, h: Hotspot, at: str) -> Row | None:

@@ -93,7 +93,8 @@ def fact_rows(event: Any, before: Before | None, after: Petition, path: Any,
             found.append(("supervised", unit, person))
         elif cls is ev.Packaged:
             found.append(("packaged", unit, event.leader))
-    version, rows = after.version, list[tuple[Any, ...]]()
+    version = after.version
+    rows: list[tuple[Any, ...]] = []
     if found:
         day = after.office_date(getattr(event, "at", after.registered_at)).isoformat()
         for kind, unit, person in found:
