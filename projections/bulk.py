@@ -37,7 +37,7 @@ from domain.rules import RULES_TOPICS
 from domain.service import PetitionService
 from projections.board_rules import Arrival
 from projections.bulk_cases import CaseHistories, Finals, Registrations, Tables, merged
-from projections.bulk_workers import Share, unpacked, work
+from projections.bulk_workers import Share, decoded, unpacked, work
 from projections.case_list import CaseListProjection
 from projections.store import Loader
 
@@ -226,7 +226,7 @@ class Gathering:
         for pipe in wait(self.waiting, timeout):
             assert isinstance(pipe, Connection)
             try:
-                message = pipe.recv()
+                message = decoded(pipe.recv_bytes())
             except (EOFError, OSError):  # it died, perhaps in the middle of a message
                 raise RebuildFailed("a rebuild worker process ended without its rows") from None
             if message[0] == "arrivals":

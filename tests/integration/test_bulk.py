@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from datetime import UTC, timedelta
-from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -30,7 +29,7 @@ from domain.petition_state import OPEN_STATUSES
 from domain.rules import RULES_TOPICS, WarningRules
 from projections.bulk import BulkRebuild, RebuildFailed
 from projections.bulk_cases import CaseHistories
-from projections.bulk_workers import Share, bounds, last_versions, select_share, work
+from projections.bulk_workers import Share, bounds, decoded, last_versions, select_share, work
 from projections.runner import SQLiteCaseList
 from projections.store import Loader, Views
 from tests.integration.test_batch import batch_sizes
@@ -390,7 +389,7 @@ def test_a_worker_sends_the_rows_of_cases_that_ended_for_good_while_it_replays_t
             self.messages: list[Any] = []
 
         def send_bytes(self, data: Any) -> None:
-            self.messages.append(ForkingPickler.loads(data))
+            self.messages.append(decoded(data))
 
         def close(self) -> None:
             """Nothing to let go: the messages stay here to be read."""
