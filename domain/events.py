@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import resolve_topic
 
 from domain.deadlines import Deadline
 
@@ -45,6 +46,22 @@ class Registered(Aggregate.Created):
     related_case_id: str | None
     related_case_number: str | None
     timezone: str
+
+    def mutate(self, aggregate: Any) -> Any:
+        """The library's CanInitAggregate.mutate, the petition's fields named once (FIELDS) rather
+        than picked out of the event for each registration by reading the signatures of the
+        aggregate's two constructors (a rebuild replays every registration of the history)."""
+        assert aggregate is None
+        cls = resolve_topic(self.originator_topic)
+        petition = cls.__new__(cls)
+        petition.__base_init__(self.originator_id, self.originator_version, self.timestamp)
+        state = vars(self)
+        petition.__init__(**{name: state[name] for name in FIELDS})
+        self.apply(petition)
+        return petition
+
+
+FIELDS = tuple(Registered.__annotations__)  # the petition's, as its constructor names them
 
 
 class PetitionEvent(Aggregate.Event):

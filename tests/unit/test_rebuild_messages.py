@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import pickle
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+
 from projections.board_rules import Arrival
-from projections.bulk_workers import packed, unpacked
+from projections.bulk_workers import decoded, encoded, packed, unpacked
 from projections.store import stamp
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -23,7 +24,7 @@ def test_an_arrival_comes_back_equal_with_its_time_zones_and_stamps() -> None:
     at = datetime.fromisoformat("2026-03-02T01:02:03.000456+00:00")
     new = arrival(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
 
-    position, at_again, new_again = unpacked(pickle.loads(pickle.dumps(packed(17, at, new))))
+    position, at_again, new_again = unpacked(decoded(encoded(packed(17, at, new))))
 
     assert (position, at_again, new_again) == (17, at, new)
     assert new_again.received_at.utcoffset() == timedelta(hours=8)
@@ -37,3 +38,19 @@ def test_an_arrival_goes_as_plain_values() -> None:
 
     assert all(isinstance(v, (str, int, tuple, type(None))) for v in sent)
     assert sent[1] == "2026-01-05T07:30:00+08:00"
+
+
+def test_rows_come_back_equal_with_their_types() -> None:
+    """Tuples stay tuples and lists lists (the loaders take rows as tuples); text, numbers, None."""
+    rows = [("a", 1, None, 2.5, True, "理由"), ("b", -3, "x" * 5000, 0.0, False, "")]
+    message = ("rows", "case_list", rows)
+    again = decoded(encoded(message))
+    assert again == message
+    assert type(again) is tuple and type(again[2]) is list and all(type(r) is tuple for r in again[2])
+
+
+def test_a_value_that_is_not_plain_is_refused_when_sent() -> None:
+    """A row holding anything but plain values fails in the worker, which then reports it, rather
+    than reaching the rebuilding process changed."""
+    with pytest.raises(ValueError):
+        encoded(("rows", "case_list", [(date(2026, 1, 5),)]))

@@ -5,6 +5,10 @@ from __future__ import annotations
 import copy
 from datetime import UTC, date, datetime
 
+from eventsourcing.domain import CanInitAggregate
+
+from domain.events import Registered
+from domain.petition import Petition
 from projections.board_rules import BoardRules
 from tests.support import Office
 
@@ -32,3 +36,17 @@ def test_a_visit_is_judged_skip_level_once_its_unknown_unit_is_added(office: Off
     assert ("skip_level", "orange") in rules.standing(visit)
     letter = office.service.get(office.register(location_unit="county/town1/v1", channel="letter"))
     assert ("skip_level", "orange") not in rules.standing(letter)
+
+
+def test_a_registration_replays_to_the_petition_the_library_would_make(office: Office) -> None:
+    """Registered.mutate names the petition's fields itself; what it makes is what the library's
+    own CanInitAggregate.mutate makes of the same event, attribute for attribute."""
+    pid = office.register()
+    registered = next(iter(office.service.events.get(pid)))
+    assert isinstance(registered, Registered)
+
+    ours, libraries = registered.mutate(None), CanInitAggregate.mutate(registered, None)
+
+    assert isinstance(ours, Petition) and isinstance(libraries, Petition)
+    assert vars(ours) == vars(libraries)
+    assert ours.case_number and ours.status == "registered" and ours.version == 1
