@@ -61,8 +61,8 @@ class Share:
 
 
 def packed(position: int, at: datetime, arrival: Arrival) -> tuple[Any, ...]:
-    """A new petition's arrival as sent, its moments as ISO text: a decoded moment's time zone is
-    an object of its own, which pickle writes out in full with each moment."""
+    """A new petition's arrival as sent, its moments and day as ISO text: the messages carry plain
+    values only (`encoded`)."""
     return (position, at.isoformat(), *arrival[:8], arrival.received_at.isoformat(),
             arrival.day.isoformat(), *arrival[10:])
 

@@ -1,4 +1,4 @@
-"""What a rebuild's worker sends of each new petition comes back exactly as it was."""
+"""What a rebuild's worker sends (each new petition, rows) comes back exactly as it was."""
 
 from __future__ import annotations
 
